@@ -6,9 +6,24 @@ import pathlib
 import pytest
 
 import kerasbert  # noqa: F401  (sets TF_USE_LEGACY_KERAS before TensorFlow loads)
+from kerasbert._backend import tf
 
 REPO_ROOT = pathlib.Path(__file__).resolve().parents[1]
 SHARED_DIR = pathlib.Path(os.environ.get("KERASBERT_SHARED", REPO_ROOT.parent / "shared"))
+
+
+def pytest_configure(config):
+    """Two logical CPUs, so MirroredStrategy can be tested on this machine.
+
+    This must happen before TensorFlow initialises its devices.
+    """
+    cpus = tf.config.list_physical_devices("CPU")
+    try:
+        tf.config.set_logical_device_configuration(
+            cpus[0], [tf.config.LogicalDeviceConfiguration()] * 2
+        )
+    except RuntimeError:  # devices already initialised (e.g. by a plugin)
+        pass
 
 
 @pytest.fixture(scope="session")

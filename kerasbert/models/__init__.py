@@ -1,0 +1,39 @@
+"""Rating models on BERT-family encoders."""
+
+from kerasbert.models.heads import ScaledSigmoid
+from kerasbert.models.metrics import (
+    TASKS,
+    StarAccuracy,
+    StarMAE,
+    StarRMSE,
+    WithinOneAccuracy,
+    rating_metrics,
+)
+from kerasbert.models.rating_model import (
+    NUM_STARS,
+    POOLINGS,
+    build_feature_model,
+    build_rating_model,
+    compile_rating_model,
+    model_inputs,
+    rating_analysis_model,
+    rating_loss,
+)
+
+__all__ = [
+    "NUM_STARS",
+    "POOLINGS",
+    "ScaledSigmoid",
+    "StarAccuracy",
+    "StarMAE",
+    "StarRMSE",
+    "TASKS",
+    "WithinOneAccuracy",
+    "build_feature_model",
+    "build_rating_model",
+    "compile_rating_model",
+    "model_inputs",
+    "rating_analysis_model",
+    "rating_loss",
+    "rating_metrics",
+]
