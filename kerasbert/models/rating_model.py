@@ -37,7 +37,7 @@ def _mix(hidden_states, layers):
     )
 
 
-def _pool(sequence, pooling, attention_units, num_hops, penalty_coefficient, merge_hops):
+def _pool(sequence, pooling, attention_units=350, num_hops=30, penalty_coefficient=1.0, merge_hops="flatten"):
     """Returns (pooled, attention or None)."""
     if pooling == "self_attentive":
         layer = SelfAttentivePooling(

@@ -1,0 +1,43 @@
+import numpy as np
+import pytest
+
+from kerasbert._backend import keras, tf
+from kerasbert.models import StarAccuracy, StarMAE, StarRMSE, WithinOneAccuracy, rating_metrics
+
+TRUE_STARS = np.array([1, 2, 3, 4, 5, 5])
+PRED_STARS = np.array([1, 4, 3, 5, 3, 5])
+
+
+def metric_values(metrics, y_true, y_pred):
+    out = {}
+    for metric in metrics:
+        metric.update_state(y_true, y_pred)
+        out[metric.name] = float(metric.result())
+    return out
+
+
+def test_classification_metrics_match_hand_computation():
+    probabilities = np.eye(5)[PRED_STARS - 1] * 0.6 + 0.08
+    values = metric_values(rating_metrics("classification"), TRUE_STARS - 1, probabilities)
+    assert values["accuracy"] == pytest.approx(3 / 6)
+    assert values["within_one_accuracy"] == pytest.approx(4 / 6)  # off by 2: (2->4), (5->3)
+    assert values["mae"] == pytest.approx((0 + 2 + 0 + 1 + 2 + 0) / 6)
+    assert values["rmse"] == pytest.approx(np.sqrt((0 + 4 + 0 + 1 + 4 + 0) / 6))
+
+
+def test_regression_metrics_round_for_accuracy_but_not_for_errors():
+    scores = np.array([1.2, 3.6, 3.4, 4.5, 2.4, 5.0])
+    values = metric_values(rating_metrics("regression"), TRUE_STARS.astype("float32"), scores[:, None])
+    rounded = np.clip(np.round(scores), 1, 5)  # numpy rounds 4.5 to even (4), as tf.round does
+    assert values["accuracy"] == pytest.approx(np.mean(rounded == TRUE_STARS))
+    assert values["within_one_accuracy"] == pytest.approx(np.mean(np.abs(rounded - TRUE_STARS) <= 1))
+    assert values["mae"] == pytest.approx(np.mean(np.abs(scores - TRUE_STARS)), rel=1e-6)
+    assert values["rmse"] == pytest.approx(np.sqrt(np.mean((scores - TRUE_STARS) ** 2)), rel=1e-6)
+
+
+def test_config_round_trip_and_bad_task():
+    for cls in (StarAccuracy, WithinOneAccuracy, StarMAE, StarRMSE):
+        metric = cls("regression")
+        assert cls.from_config(metric.get_config()).get_config() == metric.get_config()
+    with pytest.raises(ValueError, match="task must be one of"):
+        StarAccuracy("ranking")
