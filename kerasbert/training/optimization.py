@@ -1,0 +1,38 @@
+"""Optimizers: AdamW with linear warm-up and decay for fine-tuning, Adam for heads."""
+
+from kerasbert._backend import keras, tf
+
+
+@keras.saving.register_keras_serializable(package="kerasbert")
+class LinearWarmupDecay(keras.optimizers.schedules.LearningRateSchedule):
+    """Linear warm-up from 0 to `peak` over `warmup_steps`, then linear decay to 0."""
+
+    def __init__(self, peak, warmup_steps, total_steps):
+        self.peak = float(peak)
+        self.warmup_steps = int(warmup_steps)
+        self.total_steps = max(int(total_steps), self.warmup_steps + 1)
+
+    def __call__(self, step):
+        step = tf.cast(step, tf.float32)
+        warmup = tf.cast(max(self.warmup_steps, 1), tf.float32)
+        decay = tf.cast(self.total_steps - self.warmup_steps, tf.float32)
+        rising = self.peak * step / warmup
+        falling = self.peak * tf.maximum(0.0, 1.0 - (step - self.warmup_steps) / decay)
+        return tf.where(step < self.warmup_steps, rising, falling)
+
+    def get_config(self):
+        return {"peak": self.peak, "warmup_steps": self.warmup_steps, "total_steps": self.total_steps}
+
+
+def make_optimizer(name, learning_rate, total_steps=None, warmup_ratio=0.1, weight_decay=0.01):
+    """`adam`: constant rate. `adamw`: warm-up/decay schedule, no decay on LayerNorm and biases."""
+    if name == "adam":
+        return keras.optimizers.Adam(learning_rate)
+    if name != "adamw":
+        raise ValueError("optimizer must be 'adam' or 'adamw', got %r" % (name,))
+    if not total_steps:
+        raise ValueError("adamw needs the total number of training steps for its schedule")
+    schedule = LinearWarmupDecay(learning_rate, int(round(warmup_ratio * total_steps)), total_steps)
+    optimizer = keras.optimizers.AdamW(learning_rate=schedule, weight_decay=weight_decay)
+    optimizer.exclude_from_weight_decay(var_names=["LayerNorm", "layer_norm", "bias"])
+    return optimizer

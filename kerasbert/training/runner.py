@@ -1,0 +1,189 @@
+"""The one runner behind every recipe: data -> encoder -> mix -> pool -> head -> report."""
+
+import math
+import os
+import shutil
+import tempfile
+import time
+
+from kerasbert._backend import keras, tf
+from kerasbert.distribute import global_batch_size, resolve_strategy, set_mixed_precision, strategy_kind
+from kerasbert.models import build_rating_model, compile_rating_model
+from kerasbert.training.evaluation import evaluate_frame, save_trained_model
+from kerasbert.training.optimization import make_optimizer
+from kerasbert.utils.io import atomic_write_json
+
+SPLITS = ("train", "validation", "test")
+
+
+def _local_copy(path, workdir):
+    """CSV files on GCS (gs://) are copied locally before pandas reads them."""
+    if "://" not in path:
+        return path
+    local = os.path.join(workdir, os.path.basename(path))
+    tf.io.gfile.copy(path, local, overwrite=True)
+    return local
+
+
+def load_splits(config, verbose=True):
+    """{split: DataFrame(movie, star, comment)} from prepared splits or a raw CSV."""
+    from kerasbert.data import load_split_csv, read_ratings_csv, split_frame
+
+    if not config.data:
+        raise ValueError("recipe %s has no data: pass --data (a CSV file or a prepared folder)" % config.name)
+    workdir = tempfile.mkdtemp(prefix="kerasbert-data-")
+    try:
+        split_files = [tf.io.gfile.join(config.data, name + ".csv") for name in SPLITS]
+        if tf.io.gfile.isdir(config.data):
+            missing = [path for path in split_files if not tf.io.gfile.exists(path)]
+            if missing:
+                raise FileNotFoundError(
+                    "%s is a folder but lacks %s; run data_scripts/prepare_douban.py first"
+                    % (config.data, ", ".join(missing))
+                )
+            splits = {name: load_split_csv(_local_copy(path, workdir)) for name, path in zip(SPLITS, split_files)}
+        else:
+            frame = read_ratings_csv(_local_copy(config.data, workdir))
+            report = frame.attrs.get("report", {})
+            if report.get("skipped_total") and verbose:
+                print("%s: skipped %d invalid row(s): %s" % (config.data, report["skipped_total"], report.get("skipped")))
+            splits = split_frame(frame, mode=config.split, seed=config.seed)
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    caps = {"train": config.max_examples}
+    caps["validation"] = caps["test"] = config.max_eval_examples or (
+        max(config.max_examples // 4, 1) if config.max_examples else None
+    )
+    for name, cap in caps.items():
+        if cap and len(splits[name]) > cap:
+            splits[name] = splits[name].sample(n=cap, random_state=config.seed).sort_index()
+    for name in SPLITS:
+        if len(splits[name]) == 0:
+            raise ValueError("split %r of %s is empty; use more data or --split random" % (name, config.data))
+    return splits
+
+
+def prepare_checkpoint(config, splits, verbose=True):
+    """The checkpoint to build the model on: the spec, or a copy trimmed to the data's vocabulary."""
+    if not config.trim_vocabulary:
+        return config.checkpoint
+    import pandas as pd
+
+    from kerasbert.checkpoints import trimmed_checkpoint_for_texts
+
+    texts = pd.concat([splits[name]["comment"] for name in SPLITS]).tolist()
+    return trimmed_checkpoint_for_texts(config.checkpoint, texts, verbose=verbose)
+
+
+def make_callbacks(config, out_dir, verbose=True):
+    monitor, mode = config.monitor
+    checkpoints = os.path.join(out_dir, "checkpoints")
+    callbacks = [
+        keras.callbacks.TerminateOnNaN(),
+        keras.callbacks.BackupAndRestore(
+            os.path.join(out_dir, "backup"), save_freq=config.backup_every_steps or "epoch"
+        ),
+        keras.callbacks.ModelCheckpoint(
+            os.path.join(checkpoints, "best"),
+            monitor=monitor,
+            mode=mode,
+            save_best_only=True,
+            save_weights_only=True,
+            verbose=int(bool(verbose)),
+        ),
+        keras.callbacks.EarlyStopping(monitor=monitor, mode=mode, patience=config.early_stopping_patience),
+        keras.callbacks.CSVLogger(os.path.join(out_dir, "training_log.csv"), append=True),
+        keras.callbacks.TensorBoard(os.path.join(out_dir, "tensorboard")),
+    ]
+    if config.gradual_unfreezing:
+        from kerasbert.callbacks import GradualUnfreezing
+
+        callbacks.append(GradualUnfreezing(initial_blocks=config.top_k or 1, verbose=int(bool(verbose))))
+    return callbacks
+
+
+def _datasets(config, splits, tokenizer, batch_size, strategy, on_tpu):
+    from kerasbert.data import make_dataset
+
+    common = dict(tokenizer=tokenizer, task=config.task, batch_size=batch_size, max_length=config.max_length,
+                  fixed_length=on_tpu, drop_remainder=on_tpu, strategy=strategy)
+    train = make_dataset(splits["train"]["comment"].tolist(), splits["train"]["star"].to_numpy(),
+                         shuffle=True, seed=config.seed, **common)
+    validation = make_dataset(splits["validation"]["comment"].tolist(), splits["validation"]["star"].to_numpy(),
+                              **common)
+    return train, validation
+
+
+def run_recipe(config, verbose=True):
+    """Train, save and evaluate one recipe; returns a summary dict.
+
+    Writes to `config.output_dir`: `model.keras`, `tokenizer/`,
+    `recipe.json`, `training_log.csv`, `tensorboard/`, `checkpoints/`,
+    and `report/` (metrics, figures and `report.md`). Re-running the same
+    command after an interruption resumes from `backup/`.
+    """
+    from kerasbert.checkpoints import load_tokenizer
+
+    keras.utils.set_random_seed(config.seed)
+    strategy = resolve_strategy(config.strategy)
+    on_tpu = strategy_kind(strategy) == "tpu"
+    policy = set_mixed_precision(config.mixed_precision, strategy)
+    out_dir = config.output_dir
+    os.makedirs(out_dir, exist_ok=True)
+    if verbose:
+        print("Recipe %s: %s, %s encoder, %d replica(s), policy %s -> %s"
+              % (config.name, config.task, config.mode, strategy.num_replicas_in_sync, policy, out_dir))
+
+    splits = load_splits(config, verbose)
+    checkpoint = prepare_checkpoint(config, splits, verbose)
+    tokenizer = load_tokenizer(checkpoint)
+    batch_size = global_batch_size(config.batch_size, strategy)
+    train_ds, validation_ds = _datasets(config, splits, tokenizer, batch_size, strategy, on_tpu)
+    rounding = math.floor if on_tpu else math.ceil
+    total_steps = max(rounding(len(splits["train"]) / batch_size), 1) * config.epochs
+
+    with strategy.scope():
+        model = build_rating_model(
+            checkpoint, task=config.task, mode=config.mode, top_k=config.top_k, layers=config.layers,
+            pooling=config.pooling, hidden_units=config.hidden_units, dropout=config.dropout,
+            attention_units=config.attention_units, num_hops=config.num_hops,
+            penalty_coefficient=config.penalty_coefficient, merge_hops=config.merge_hops, name=config.name,
+        )
+        optimizer = make_optimizer(config.optimizer, config.learning_rate, total_steps,
+                                   config.warmup_ratio, config.weight_decay)
+        compile_rating_model(model, config.task, optimizer, steps_per_execution=32 if on_tpu else 1)
+
+    started = time.time()
+    history = model.fit(train_ds, validation_data=validation_ds, epochs=config.epochs,
+                        callbacks=make_callbacks(config, out_dir, verbose), verbose=1 if verbose else 0)
+    train_seconds = time.time() - started
+    best = os.path.join(out_dir, "checkpoints", "best")
+    if tf.train.latest_checkpoint(os.path.dirname(best)) or os.path.exists(best + ".index"):
+        model.load_weights(best)
+    save_trained_model(model, tokenizer, config, out_dir)
+
+    metrics, report_path = evaluate_frame(
+        model, tokenizer, splits["test"], config.task, os.path.join(out_dir, "report"),
+        max_length=config.max_length, batch_size=batch_size, fixed_length=on_tpu,
+        title="%s — 豆瓣短评星级预测" % config.name,
+        extra={"recipe": config.to_dict(), "train_rows": len(splits["train"]),
+               "validation_rows": len(splits["validation"]), "test_rows": len(splits["test"]),
+               "train_seconds": round(train_seconds, 1), "policy": policy,
+               "replicas": strategy.num_replicas_in_sync},
+        verbose=verbose,
+    )
+    summary = {
+        "recipe": config.name,
+        "train_rows": len(splits["train"]),
+        "test_rows": len(splits["test"]),
+        "epochs_run": len(history.history.get("loss", [])),
+        "train_seconds": round(train_seconds, 1),
+        "test_metrics": {k: metrics.get(k) for k in ("accuracy", "within_one_accuracy", "macro_f1", "mae", "rmse",
+                                                     "quadratic_weighted_kappa")},
+        "report": report_path,
+        "model_dir": out_dir,
+    }
+    atomic_write_json(os.path.join(out_dir, "summary.json"), summary)
+    if verbose:
+        print("Test metrics: %s\nReport: %s" % (summary["test_metrics"], report_path))
+    return summary
