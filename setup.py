@@ -19,7 +19,10 @@ setup(
         "transformers>=4.40,<5",
         "tokenizers>=0.19",
         "safetensors",
+        "tensorboard",  # the TensorBoard callback; not pulled in by tensorflow 2.21
         "tensorflow-datasets>=4.9",
+        "dill",  # tensorflow-datasets imports it without declaring it
+        "importlib_resources",
         "jieba>=0.42",
         "matplotlib>=3.7",
         "scikit-learn>=1.3",

