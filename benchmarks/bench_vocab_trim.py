@@ -42,7 +42,7 @@ class MeanPoolClassifier(keras.Model):
         return self.head(pooled)
 
 
-def make_step(folder, texts, labels, length):
+def make_step(folder, texts, labels, length, jit_compile=False):
     """A compiled full-model training step for the checkpoint in `folder`."""
     from transformers import TFAutoModel
 
@@ -54,7 +54,7 @@ def make_step(folder, texts, labels, length):
     loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
     y = tf.constant(labels)
 
-    @tf.function
+    @tf.function(jit_compile=jit_compile)
     def step():
         with tf.GradientTape() as tape:
             loss = loss_fn(y, model(inputs, training=True))
@@ -83,6 +83,8 @@ def main(argv=None):
     parser.add_argument("--length", type=int, default=64)
     parser.add_argument("--warmup", type=int, default=1)
     parser.add_argument("--steps", type=int, default=5)
+    parser.add_argument("--jit-compile", action="store_true", help="compile the train step with XLA")
+    parser.add_argument("--trimmed", default=None, help="reuse this trimmed checkpoint instead of trimming again")
     parser.add_argument("--out", default=None, help="where to write the trimmed checkpoint (default: a temp folder)")
     args = parser.parse_args(argv)
 
@@ -92,7 +94,10 @@ def main(argv=None):
     source = resolve_checkpoint(args.spec)
     out = args.out or os.path.join(tempfile.mkdtemp(prefix="kerasbert-trim-"), "trimmed")
     start = time.perf_counter()
-    trim_checkpoint(args.spec, args.corpus, args.column, out)
+    if args.trimmed:
+        out = args.trimmed
+    else:
+        trim_checkpoint(args.spec, args.corpus, args.column, out)
     trim_seconds = time.perf_counter() - start
 
     frame = pd.read_csv(args.corpus, nrows=args.batch * 4).dropna(subset=[args.column])
@@ -102,7 +107,7 @@ def main(argv=None):
 
     steps, models = {}, {}
     for name, folder in (("original", source), ("trimmed", out)):
-        steps[name], models[name] = make_step(folder, texts, labels, args.length)
+        steps[name], models[name] = make_step(folder, texts, labels, args.length, args.jit_compile)
     for _ in range(args.warmup):
         for name in steps:
             timed(steps[name])
@@ -119,12 +124,13 @@ def main(argv=None):
 
     print()
     print("corpus:                 %s (column %r)" % (os.path.abspath(args.corpus), args.column))
-    print("trimming took:          %.1f s" % trim_seconds)
+    if not args.trimmed:
+        print("trimming took:          %.1f s" % trim_seconds)
     print("vocabulary:             %d -> %d embedding rows" % (v0, v1))
     print("embedding parameters:   %d -> %d (%.1fx smaller)" % (e0, e1, e0 / e1))
     print("trainable parameters:   %d -> %d" % (p0, p1))
-    print("train step (batch %d x %d, Adam, full model), median of %d after %d warm-up:"
-          % (args.batch, args.length, args.steps, args.warmup))
+    print("train step (batch %d x %d, Adam, full model%s), median of %d after %d warm-up:"
+          % (args.batch, args.length, ", XLA" if args.jit_compile else "", args.steps, args.warmup))
     print("  original:             %.3f s  %s" % (t0, ["%.2f" % t for t in times0]))
     print("  trimmed:              %.3f s  %s" % (t1, ["%.2f" % t for t in times1]))
     print("  speed-up:             %.2fx" % (t0 / t1))
