@@ -46,10 +46,21 @@ def test_bad_recipe_values(tmp_path):
         load_recipe(str(path))
 
 
-@pytest.mark.parametrize("name", ["douban_classify_frozen", "douban_regress_finetune"])
-def test_run_recipe_end_to_end(name, tiny_chinese_checkpoint, demo_sample_csv, tmp_path):
+@pytest.mark.parametrize(
+    "name,checkpoint",
+    [
+        ("douban_classify_frozen", "tiny"),
+        ("douban_regress_finetune", "tiny"),
+        # The real MiniLM, with its vocabulary trimmed to the data, fine-tuned.
+        pytest.param("douban_classify_finetune", "minilm:all-MiniLM-L6-v2", marks=pytest.mark.slow),
+    ],
+)
+def test_run_recipe_end_to_end(name, checkpoint, tiny_chinese_checkpoint, demo_sample_csv, tmp_path):
     out = tmp_path / "run"
-    summary = run_recipe(small_recipe(name, tiny_chinese_checkpoint, demo_sample_csv, out), verbose=False)
+    real = checkpoint != "tiny"
+    config = small_recipe(name, tiny_chinese_checkpoint if not real else checkpoint, demo_sample_csv, out,
+                          trim_vocabulary=real)
+    summary = run_recipe(config, verbose=False)
     for path in ["model.keras", "tokenizer/tokenizer.json", "recipe.json", "training_log.csv", "summary.json",
                  "report/report.md", "report/metrics.json", "report/confusion_matrices.png"]:
         assert (out / path).exists(), path
@@ -69,8 +80,10 @@ def test_run_recipe_end_to_end(name, tiny_chinese_checkpoint, demo_sample_csv, t
     assert predictions["stars"].shape == (5,) and set(predictions["stars"]) <= {1, 2, 3, 4, 5}
     if recipe["task"] == "regression":
         assert np.all((predictions["score"] >= 1) & (predictions["score"] <= 5))
-    else:
+    if recipe["pooling"] == "self_attentive":
         assert predictions["attention"][0].shape[0] == 4  # hops
+    else:
+        assert predictions["attention"] is None
 
 
 class _Kill(keras.callbacks.Callback):
