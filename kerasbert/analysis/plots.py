@@ -7,7 +7,6 @@ pyplot backend is touched.
 import os
 
 import numpy as np
-from matplotlib import colormaps
 from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
@@ -32,7 +31,9 @@ PRED_AXIS = "预测星级 (predicted)"
 
 def star_colors():
     """One colour per star, red (1★) to green (5★)."""
-    return colormaps["RdYlGn"](np.linspace(0.05, 0.95, len(STARS)))
+    # Red to green through orange and olive: every star stays visible on white.
+    return np.array([(0.80, 0.15, 0.15, 1.0), (0.93, 0.49, 0.13, 1.0), (0.60, 0.55, 0.10, 1.0),
+                     (0.45, 0.70, 0.20, 1.0), (0.10, 0.50, 0.25, 1.0)])[: len(STARS)]
 
 
 def new_figure(figsize):

@@ -840,23 +840,6 @@ def compute_stats(splits, report=None, extra=None):
     return stats
 
 
-def _use_cjk_font():
-    try:
-        from kerasbert.analysis.fonts import use_cjk_font
-    except ImportError:  # pragma: no cover - the analysis package is optional here
-        import matplotlib
-        from matplotlib import font_manager
-
-        names = {f.name for f in font_manager.fontManager.ttflist}
-        for family in ("Noto Sans CJK SC", "Noto Sans CJK JP", "Source Han Sans SC", "WenQuanYi Zen Hei"):
-            if family in names:
-                matplotlib.rcParams["font.sans-serif"] = [family, "DejaVu Sans"]
-                matplotlib.rcParams["axes.unicode_minus"] = False
-                return family
-        return None
-    return use_cjk_font()
-
-
 def plot_splits(splits, path, title=None):
     """splits.png: split sizes, star distribution per split, length histogram."""
     import matplotlib
@@ -864,7 +847,9 @@ def plot_splits(splits, path, title=None):
     matplotlib.use("Agg", force=False)
     import matplotlib.pyplot as plt
 
-    _use_cjk_font()
+    from kerasbert.analysis.fonts import use_cjk_font
+
+    use_cjk_font()
     names = list(splits)
     zh = {"train": "训练集 train", "validation": "验证集 validation", "test": "测试集 test"}
     colors = {"train": "#4C72B0", "validation": "#DD8452", "test": "#55A868"}
