@@ -30,3 +30,13 @@ def test_mask_passes_through_and_bad_strategy():
         LayerSelection("top")
     with pytest.raises(ValueError, match="at least 4 layers"):
         LayerSelection("sum_last_4")([tf.zeros((1, 2, 3))] * 3)
+
+
+@pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])
+def test_mixed_precision_keeps_the_compute_dtype(policy):
+    keras.mixed_precision.set_global_policy(policy)
+    compute = tf.float16 if policy == "mixed_float16" else tf.bfloat16
+    for strategy in LAYER_STRATEGIES:
+        out = LayerSelection(strategy)([tf.cast(t, compute) for t in LAYERS])
+        assert out.dtype == compute
+        np.testing.assert_allclose(tf.cast(out, tf.float32).numpy(), EXPECTED[strategy], rtol=0.02, atol=0.05)

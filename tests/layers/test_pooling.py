@@ -56,3 +56,18 @@ def test_mask_constant_is_finite_per_dtype():
     # -1e9 itself would overflow float16: the reason for the per-dtype constant.
     with np.errstate(over="ignore"):
         assert np.isinf(np.float16(-1e9))
+
+
+@pytest.mark.parametrize("layer_class", [CLSPooling, MaskedMeanPooling, MaskedMaxPooling])
+def test_fit_step_trains_through_the_pooling(batch, layer_class):
+    h, mask = batch
+    inputs = keras.Input((None, 4))
+    masked = keras.layers.Masking(0.0)(inputs)
+    projected = keras.layers.Dense(4, name="before")(masked)  # Dense keeps the mask
+    model = keras.Model(inputs, keras.layers.Dense(1)(layer_class()(projected)))
+    model.compile(keras.optimizers.Adam(0.05), "mse")
+    x = np.where(mask[:, :, None], h, 0.0).astype("float32")
+    before = model.get_layer("before").kernel.numpy().copy()
+    history = model.fit(x, np.array([[1.0], [-1.0]], "float32"), epochs=20, verbose=0)
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    assert np.any(model.get_layer("before").kernel.numpy() != before)
