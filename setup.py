@@ -10,7 +10,7 @@ setup(
     python_requires=">=3.9",
     packages=find_packages(include=["kerasbert", "kerasbert.*"]),
     include_package_data=True,
-    package_data={"kerasbert": ["data/tfds_douban/*.md", "data/tfds_douban/dummy_data/*", "recipes/*.json"]},
+    package_data={"kerasbert": ["data/tfds_douban/*.md", "data/tfds_douban/dummy_data/*"]},
     install_requires=[
         "tensorflow>=2.16",
         # Keras 2 for Hugging Face's TF classes; pip picks the one matching tensorflow.
