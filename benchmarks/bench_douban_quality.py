@@ -117,7 +117,7 @@ def main(argv=None):
     parser.add_argument("--test-rows", type=int, default=1000)
     parser.add_argument("--max-length", type=int, default=64)
     parser.add_argument("--frozen-epochs", type=int, default=4)
-    parser.add_argument("--finetune-epochs", type=int, default=2)
+    parser.add_argument("--finetune-epochs", type=int, default=3)
     parser.add_argument("--recipes", default=",".join(RECIPES), help="comma-separated subset, or 'none'")
     parser.add_argument("--no-frozen-baseline", action="store_true",
                         help="skip the frozen mean-pool + LR baseline (it encodes every training row)")
