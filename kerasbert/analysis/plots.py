@@ -12,7 +12,6 @@ from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from sklearn.metrics import confusion_matrix
 
-from kerasbert.analysis.attention import attention_flow, attention_rollout  # noqa: F401
 from kerasbert.analysis.fonts import use_cjk_font
 from kerasbert.analysis.metrics import (
     STARS,

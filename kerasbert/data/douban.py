@@ -43,8 +43,6 @@ quoted newline is numbered by its first line).
 
 import collections
 import csv
-import io
-import json
 import logging
 import math
 import os
@@ -842,10 +840,8 @@ def compute_stats(splits, report=None, extra=None):
 
 def plot_splits(splits, path, title=None):
     """splits.png: split sizes, star distribution per split, length histogram."""
-    import matplotlib
-
-    matplotlib.use("Agg", force=False)
-    import matplotlib.pyplot as plt
+    # A Figure of its own: no pyplot, so the caller's matplotlib backend is untouched.
+    from matplotlib.figure import Figure
 
     from kerasbert.analysis.fonts import use_cjk_font
 
@@ -853,7 +849,8 @@ def plot_splits(splits, path, title=None):
     names = list(splits)
     zh = {"train": "训练集 train", "validation": "验证集 validation", "test": "测试集 test"}
     colors = {"train": "#4C72B0", "validation": "#DD8452", "test": "#55A868"}
-    fig, axes = plt.subplots(1, 3, figsize=(16, 4.8))
+    fig = Figure(figsize=(16, 4.8))
+    axes = fig.subplots(1, 3)
 
     ax = axes[0]
     counts = [len(splits[n]) for n in names]
@@ -897,7 +894,6 @@ def plot_splits(splits, path, title=None):
     fig.tight_layout()
     with atomic_output_file(str(path), suffix=".png") as tmp:
         fig.savefig(tmp, dpi=110, format="png")
-    plt.close(fig)
     return path
 
 

@@ -1,6 +1,6 @@
 """Star-rating models: encoder -> layer mix -> pooling -> head."""
 
-from kerasbert._backend import keras, tf
+from kerasbert._backend import keras
 from kerasbert.layers import (
     LAYER_STRATEGIES,
     CLSPooling,

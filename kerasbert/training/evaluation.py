@@ -6,7 +6,7 @@ import os
 import numpy as np
 from tqdm.auto import tqdm
 
-from kerasbert._backend import keras, tf
+from kerasbert._backend import keras
 from kerasbert.models import rating_analysis_model
 from kerasbert.utils.io import atomic_directory, atomic_output_file, atomic_write_json
 

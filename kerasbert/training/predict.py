@@ -2,7 +2,6 @@
 
 import csv
 import io
-import os
 
 import numpy as np
 import pandas as pd

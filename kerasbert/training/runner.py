@@ -174,7 +174,7 @@ def run_recipe(config, verbose=True):
                         callbacks=make_callbacks(config, out_dir, verbose), verbose=1 if verbose else 0)
     train_seconds = time.time() - started
     best = os.path.join(out_dir, "checkpoints", "best")
-    if tf.train.latest_checkpoint(os.path.dirname(best)) or os.path.exists(best + ".index"):
+    if os.path.exists(best + ".index"):  # ModelCheckpoint saved a best epoch
         model.load_weights(best)
     save_trained_model(model, tokenizer, config, out_dir)
 

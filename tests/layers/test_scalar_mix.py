@@ -32,7 +32,7 @@ def test_weights_and_output_match_numpy():
     layers = random_layers()
     scalars = [0.5, -1.0, 2.0, 0.0]
     mix = ScalarMix(initial_scalar_parameters=scalars)
-    out = mix([tf.constant(t) for t in layers])
+    mix.build([t.shape for t in layers])
     mix.gamma.assign(1.7)
     out = mix([tf.constant(t) for t in layers]).numpy()
     expected_weights = np.exp(scalars) / np.exp(scalars).sum()

@@ -1,7 +1,6 @@
 import numpy as np
 import pytest
 
-from kerasbert._backend import keras, tf
 from kerasbert.models import StarAccuracy, StarMAE, StarRMSE, WithinOneAccuracy, rating_metrics
 
 TRUE_STARS = np.array([1, 2, 3, 4, 5, 5])
