@@ -3,6 +3,30 @@
 from kerasbert._backend import keras, tf
 
 TRAINABLE_MODES = ("frozen", "full", "top_k")
+# Architectures whose blocks share BERT's call signature and additive mask.
+SPLITTABLE_MODEL_TYPES = ("bert", "roberta", "xlm-roberta", "camembert", "electra")
+
+
+def _run_in_inference_mode(layer, inference_only):
+    """Make `layer` ignore `training` (always inference), or undo that.
+
+    Hugging Face passes the model's `training` flag to every block; a frozen
+    block must not run dropout, so its `call` is wrapped to force False.
+    """
+    original = layer.__dict__.get("_kerasbert_original_call")
+    if original is None:
+        if not inference_only:
+            return
+        original = layer.call
+        object.__setattr__(layer, "_kerasbert_original_call", original)
+    if inference_only:
+        def call(*args, **kwargs):
+            kwargs["training"] = False
+            return original(*args, **kwargs)
+
+        object.__setattr__(layer, "call", call)
+    else:
+        object.__setattr__(layer, "call", original)
 
 
 def _build_transformer(checkpoint, model_config):
@@ -36,7 +60,10 @@ class TransformerEncoder(keras.layers.Layer):
             (random weights, for tests).
         mode: `"frozen"` (no trainable weights, always in inference mode, so
             dropout is off), `"full"`, or `"top_k"` (only the top `top_k`
-            transformer blocks train).
+            transformer blocks train; everything below them, embeddings
+            included, is frozen and runs in inference mode; `top_k=0` is
+            frozen). Setting `encoder.trainable = False` freezes any mode
+            and switches it to inference mode, as Keras users expect.
         top_k: number of trainable top blocks when `mode="top_k"`.
         output_attentions: also return each block's attention probabilities.
         model_config: the transformers config as a dict. When given, the
@@ -85,6 +112,13 @@ class TransformerEncoder(keras.layers.Layer):
         self._apply_trainability()
 
     # Trainability -----------------------------------------------------------
+    #
+    # The trainable set is defined positively: the whole main layer is closed,
+    # then exactly the open blocks are listed. Every other weight (embeddings,
+    # pooler, ELECTRA's embeddings_project, DeBERTa's rel_embeddings, ...)
+    # stays frozen whatever the architecture. Frozen parts also run in
+    # inference mode (no dropout), so their output for a text never changes:
+    # that is what makes caching the lower layers exact.
 
     def main_layer(self):
         """The architecture-specific main layer (e.g. `TFBertMainLayer`)."""
@@ -107,25 +141,69 @@ class TransformerEncoder(keras.layers.Layer):
         self.mode, self.top_k = "top_k", int(top_k)
         self._apply_trainability()
 
+    @property
+    def first_trainable_block(self):
+        """Index of the lowest block that trains (`num_layers` when none does)."""
+        if self.mode == "full":
+            return 0
+        if self.mode == "top_k":
+            return max(self.num_layers - self.top_k, 0)
+        return self.num_layers
+
+    def _open_blocks(self):
+        if self.mode != "top_k":
+            return []
+        return self.transformer_blocks()[self.first_trainable_block :]
+
     def _apply_trainability(self):
-        self.transformer.trainable = self.mode != "frozen"
-        if self.mode == "frozen":
-            return
         main = self.main_layer()
+        self.transformer.trainable = self.mode == "full"
         pooler = getattr(main, "pooler", None)
         if pooler is not None:
-            pooler.trainable = False
+            pooler.trainable = False  # never used: the hidden states are pooled instead
+        for block in self._open_blocks():
+            block.trainable = True
+        # Under an open top, the frozen embeddings and lower blocks run in
+        # inference mode (frozen mode already runs everything that way).
+        parts = [getattr(main, "embeddings", None)]
         if self.mode == "top_k":
-            main.embeddings.trainable = False
-            blocks = self.transformer_blocks()
-            first_trainable = max(len(blocks) - self.top_k, 0)
-            for index, block in enumerate(blocks):
-                block.trainable = index >= first_trainable
+            parts += self.transformer_blocks()
+        for index, part in enumerate(parts):
+            if part is not None:
+                frozen = self.mode == "top_k" and index - 1 < self.first_trainable_block
+                _run_in_inference_mode(part, frozen)
+
+    def _trainable_variables(self):
+        if not self.trainable or self.mode == "frozen":
+            return []
+        if self.mode == "full":
+            pooler = getattr(self.main_layer(), "pooler", None)
+            closed = {id(v) for v in (pooler.weights if pooler is not None else [])}
+            return [v for v in self.transformer.trainable_weights if id(v) not in closed]
+        variables = []
+        for block in self._open_blocks():
+            variables += block.trainable_weights
+        return variables
+
+    @property
+    def trainable_weights(self):
+        return self._dedup_weights(self._trainable_variables())
+
+    @property
+    def non_trainable_weights(self):
+        trainable = {id(v) for v in self._trainable_variables()}
+        return self._dedup_weights([v for v in self.transformer.weights if id(v) not in trainable])
+
+    def runs_in_inference_mode(self):
+        """True when nothing in the encoder trains (frozen, top_k=0, or `trainable=False`)."""
+        return not self._trainable_variables() and (
+            self.mode == "frozen" or not self.trainable or self.first_trainable_block >= self.num_layers
+        )
 
     # Forward ----------------------------------------------------------------
 
     def call(self, inputs, training=None):
-        if self.mode == "frozen":
+        if self.runs_in_inference_mode():
             training = False
         input_ids = inputs["input_ids"]
         attention_mask = inputs.get("attention_mask")
@@ -147,6 +225,46 @@ class TransformerEncoder(keras.layers.Layer):
         if self.output_attentions:
             result["attentions"] = list(outputs.attentions)
         return result
+
+    # Split forward (top blocks from a cached lower layer) --------------------
+
+    def supports_split(self):
+        """True when the top blocks can be run alone from a cached hidden state."""
+        return self.model_config.get("model_type") in SPLITTABLE_MODEL_TYPES
+
+    def call_blocks(self, hidden_state, attention_mask, start, training=None):
+        """Run blocks `start..L-1` on the hidden state entering block `start`.
+
+        hidden_state: `(batch, time, hidden)`, the encoder's `hidden_states[start]`.
+        attention_mask: `(batch, time)`, 1 on real tokens.
+        Returns the hidden states `start+1..L` as a list of `(batch, time, hidden)`,
+        the same numbers as the whole encoder gives for those layers.
+        """
+        if not self.supports_split():
+            raise ValueError(
+                "Running the top blocks alone is supported for %s, not %r"
+                % (", ".join(SPLITTABLE_MODEL_TYPES), self.model_config.get("model_type"))
+            )
+        if self.runs_in_inference_mode():
+            training = False
+        hidden_state = tf.cast(hidden_state, self.compute_dtype)
+        # The additive mask the BERT-family main layers build: 0 on tokens, -10000 on padding.
+        keep = tf.cast(attention_mask, hidden_state.dtype)[:, tf.newaxis, tf.newaxis, :]
+        additive_mask = (1.0 - keep) * tf.constant(-10000.0, hidden_state.dtype)
+        states = []
+        for block in self.transformer_blocks()[start:]:
+            hidden_state = block(
+                hidden_states=hidden_state,
+                attention_mask=additive_mask,
+                head_mask=None,
+                encoder_hidden_states=None,
+                encoder_attention_mask=None,
+                past_key_value=None,
+                output_attentions=False,
+                training=training,
+            )[0]
+            states.append(hidden_state)
+        return states
 
     def compute_mask(self, inputs, mask=None):
         attention_mask = inputs.get("attention_mask")

@@ -24,6 +24,14 @@ TRAIN_FLAGS = (
     ("--seed", "seed", int, None),
 )
 
+SWITCHES = (
+    # config field, help; each gets --flag and --no-flag
+    ("trim_vocabulary", "trim the checkpoint's vocabulary to the data's pieces"),
+    ("cache", "train a frozen encoder's (or frozen lower blocks') top from hidden states computed once "
+              "and cached on disk (default: on)"),
+    ("jit_compile", "compile the training step with XLA"),
+)
+
 
 def add_train_arguments(parser, recipe_positional=False):
     if recipe_positional:
@@ -33,10 +41,11 @@ def add_train_arguments(parser, recipe_positional=False):
                             help="recipe name (recipes/NAME.json) or path to a recipe JSON")
     for flag, field, kind, help_text in TRAIN_FLAGS:
         parser.add_argument(flag, dest=field, type=kind, default=None, help=help_text)
-    trim = parser.add_mutually_exclusive_group()
-    trim.add_argument("--trim-vocabulary", dest="trim_vocabulary", action="store_true", default=None,
-                      help="trim the checkpoint's vocabulary to the data's pieces")
-    trim.add_argument("--no-trim-vocabulary", dest="trim_vocabulary", action="store_false")
+    for field, help_text in SWITCHES:
+        name = field.replace("_", "-")
+        group = parser.add_mutually_exclusive_group()
+        group.add_argument("--" + name, dest=field, action="store_true", default=None, help=help_text)
+        group.add_argument("--no-" + name, dest=field, action="store_false")
     parser.add_argument("--quiet", action="store_true", help="no progress output")
 
 
@@ -44,7 +53,8 @@ def config_from_args(args):
     from kerasbert.training.config import load_recipe
 
     overrides = {field: getattr(args, field) for _, field, _, _ in TRAIN_FLAGS}
-    overrides["trim_vocabulary"] = args.trim_vocabulary
+    for field, _ in SWITCHES:
+        overrides[field] = getattr(args, field)
     layers = overrides["layers"]
     if layers and all(part.strip().lstrip("-").isdigit() for part in layers.split(",")):
         overrides["layers"] = [int(part) for part in layers.split(",")]  # e.g. --layers -4,-3,-2,-1

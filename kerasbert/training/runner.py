@@ -1,6 +1,5 @@
 """The one runner behind every recipe: data -> encoder -> mix -> pool -> head -> report."""
 
-import math
 import os
 import shutil
 import tempfile
@@ -130,6 +129,35 @@ def _datasets(config, splits, tokenizer, batch_size, strategy, on_tpu):
     return train, validation
 
 
+def _cache_plan(config, model, on_tpu, verbose):
+    """The encoder cache plan when training from cached states wins, else None."""
+    if not config.cache or on_tpu or config.gradual_unfreezing:
+        return None
+    from kerasbert.training.encoder_cache import cache_plan, describe_plan
+
+    plan = cache_plan(model)
+    if plan is not None and verbose:
+        print("Training from the encoder cache: %s" % describe_plan(plan))
+    return plan
+
+
+def _cached_datasets(config, splits, model, tokenizer, checkpoint, plan, batch_size, verbose):
+    from kerasbert.training.encoder_cache import build_or_load_cache, cached_dataset
+
+    datasets = []
+    for name, shuffle in (("train", True), ("validation", False)):
+        store = build_or_load_cache(model, tokenizer, splits[name]["comment"].tolist(), config.max_length, plan,
+                                    checkpoint, verbose=verbose, description="%s texts" % name)
+        datasets.append(cached_dataset(store, splits[name]["star"].to_numpy(), config.task, batch_size,
+                                       config.max_length, shuffle=shuffle, seed=config.seed))
+    return datasets
+
+
+def _use_xla(config, on_tpu):
+    """XLA where asked for; TPUs compile anyway."""
+    return bool(config.jit_compile) and not on_tpu
+
+
 def run_recipe(config, verbose=True):
     """Train, save and evaluate one recipe; returns a summary dict.
 
@@ -154,9 +182,6 @@ def run_recipe(config, verbose=True):
     checkpoint = prepare_checkpoint(config, splits, verbose)
     tokenizer = load_tokenizer(checkpoint)
     batch_size = global_batch_size(config.batch_size, strategy)
-    train_ds, validation_ds = _datasets(config, splits, tokenizer, batch_size, strategy, on_tpu)
-    rounding = math.floor if on_tpu else math.ceil
-    total_steps = max(rounding(len(splits["train"]) / batch_size), 1) * config.epochs
 
     with strategy.scope():
         model = build_rating_model(
@@ -165,18 +190,38 @@ def run_recipe(config, verbose=True):
             attention_units=config.attention_units, num_hops=config.num_hops,
             penalty_coefficient=config.penalty_coefficient, merge_hops=config.merge_hops, name=config.name,
         )
+    plan = _cache_plan(config, model, on_tpu, verbose)
+    if plan is not None:
+        from kerasbert.training.encoder_cache import model_on_cache
+
+        train_ds, validation_ds = _cached_datasets(config, splits, model, tokenizer, checkpoint, plan, batch_size,
+                                                   verbose)
+        with strategy.scope():
+            trainee = model_on_cache(model, plan)
+    else:
+        train_ds, validation_ds = _datasets(config, splits, tokenizer, batch_size, strategy, on_tpu)
+        trainee = model
+    # The dataset's own count: length buckets add up to one partial batch each.
+    total_steps = max(int(train_ds.cardinality().numpy()), 1) * config.epochs
+    with strategy.scope():
         optimizer = make_optimizer(config.optimizer, config.learning_rate, total_steps,
                                    config.warmup_ratio, config.weight_decay)
-        compile_rating_model(model, config.task, optimizer, steps_per_execution=32 if on_tpu else 1)
+        compile_rating_model(trainee, config.task, optimizer, steps_per_execution=32 if on_tpu else 1,
+                             jit_compile=_use_xla(config, on_tpu))
 
     started = time.time()
-    history = model.fit(train_ds, validation_data=validation_ds, epochs=config.epochs,
-                        callbacks=make_callbacks(config, out_dir, verbose), verbose=1 if verbose else 0)
+    history = trainee.fit(train_ds, validation_data=validation_ds, epochs=config.epochs,
+                          callbacks=make_callbacks(config, out_dir, verbose), verbose=1 if verbose else 0)
     train_seconds = time.time() - started
     best = os.path.join(out_dir, "checkpoints", "best")
     if os.path.exists(best + ".index"):  # ModelCheckpoint saved a best epoch
-        model.load_weights(best)
+        trainee.load_weights(best)
     save_trained_model(model, tokenizer, config, out_dir)
+    if trainee is not model:
+        # Evaluate what was saved: the whole model, encoder and all, as predict sees it.
+        from kerasbert.training.evaluation import load_trained_model
+
+        model = load_trained_model(out_dir)[0]
 
     metrics, report_path = evaluate_frame(
         model, tokenizer, splits["test"], config.task, os.path.join(out_dir, "report"),

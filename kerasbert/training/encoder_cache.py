@@ -1,0 +1,390 @@
+"""Compute the frozen part of an encoder once, and train the rest from disk.
+
+A frozen encoder (or the frozen lower blocks under `mode="top_k"`) runs in
+inference mode, so its hidden states for a text never change. They are
+computed once per text, stored as float16 on disk (real tokens only, no
+padding), memory-mapped, and read back every epoch; the trainable top
+(open blocks, mix, pooling, head) trains on them.
+
+    plan = cache_plan(model)                  # which layers to keep, where to split
+    store = build_or_load_cache(model, tokenizer, texts, max_length, plan, checkpoint)
+    trainer = model_on_cache(model, plan)     # shares every weight with `model`
+    dataset = cached_dataset(store, labels, task, batch_size, ...)
+    trainer.fit(dataset)                      # `model` is now trained, and saved as usual
+
+Layout of a cache folder (published atomically, so a killed build leaves
+nothing behind and a finished one is never half-written):
+`states.npy` float16 `(tokens, layers kept, hidden)`, `row_lengths.npy`
+int64 `(rows,)`, `meta.json` (the key's parts, written last).
+"""
+
+import dataclasses
+import hashlib
+import json
+import os
+import shutil
+
+import numpy as np
+
+from kerasbert._backend import keras, tf
+
+CACHE_FORMAT = 1
+STATES_FILE = "states.npy"
+LENGTHS_FILE = "row_lengths.npy"
+META_FILE = "meta.json"
+DISK_MARGIN_BYTES = 1 << 30  # leave 1 GiB free
+
+
+class CacheTooLarge(ValueError):
+    """The cache would not fit on the disk holding the cache folder."""
+
+
+@dataclasses.dataclass(frozen=True)
+class CachePlan:
+    """Which hidden states to store, and where the trainable top starts.
+
+    start: index of the lowest block that trains (`num_layers` for a frozen
+        encoder); `hidden_states[start]` is its input.
+    stored: sorted indices into the L+1 hidden states kept on disk:
+        `start` plus any lower layer the mix reads.
+    num_layers, hidden_size: of the encoder.
+    """
+
+    start: int
+    stored: tuple
+    num_layers: int
+    hidden_size: int
+
+    def bytes_per_token(self):
+        return len(self.stored) * self.hidden_size * 2  # float16
+
+
+def _mix_layer_indices(model, num_layers):
+    """The hidden-state indices (0..L) that the model's mix layer reads."""
+    everything = list(range(num_layers + 1))
+    try:
+        mix = model.get_layer("scalar_mix")
+    except ValueError:
+        mix = None
+    if mix is not None:
+        chosen = mix.layer_indices
+        return sorted({everything[i] for i in chosen}) if chosen is not None else everything
+    selection = model.get_layer("layer_selection")
+    needs = {
+        "embeddings": [0],
+        "last": [-1],
+        "second_to_last": [-2],
+        "sum_last_4": [-4, -3, -2, -1],
+        "mean_last_4": [-4, -3, -2, -1],
+        "concat_last_4": [-4, -3, -2, -1],
+    }[selection.strategy]
+    return sorted({everything[i] for i in needs})
+
+
+def cache_plan(model, encoder_name="encoder"):
+    """The `CachePlan` of a rating model, or None where a cache cannot help.
+
+    None for a fully trained encoder (`mode="full"`, or `top_k >= L`), and
+    for a `top_k` encoder whose architecture cannot run its top blocks alone.
+    """
+    encoder = model.get_layer(encoder_name)
+    start = encoder.first_trainable_block
+    if encoder.runs_in_inference_mode():
+        start = encoder.num_layers
+    if start <= 0:
+        return None
+    if start < encoder.num_layers and not encoder.supports_split():
+        return None
+    needed = _mix_layer_indices(model, encoder.num_layers)
+    stored = tuple(sorted({start} | {i for i in needed if i < start})) if start < encoder.num_layers else tuple(needed)
+    return CachePlan(start, stored, encoder.num_layers, encoder.hidden_size)
+
+
+# Keys --------------------------------------------------------------------------
+
+
+def _checkpoint_stamp(checkpoint):
+    """What identifies the checkpoint's weights: the spec, plus file sizes and times for a folder."""
+    stamp = {"checkpoint": str(checkpoint)}
+    if isinstance(checkpoint, str) and os.path.isdir(checkpoint):
+        files = {}
+        for name in sorted(os.listdir(checkpoint)):
+            path = os.path.join(checkpoint, name)
+            if os.path.isfile(path):
+                info = os.stat(path)
+                files[name] = [info.st_size, int(info.st_mtime)]
+        stamp["files"] = files
+    return stamp
+
+
+def cache_key(checkpoint, texts, max_length, plan, policy):
+    """A hex digest of everything the stored numbers depend on."""
+    digest = hashlib.sha256()
+    for text in texts:
+        digest.update(str(text).encode("utf-8"))
+        digest.update(b"\0")
+    parts = {
+        "format": CACHE_FORMAT,
+        "checkpoint": _checkpoint_stamp(checkpoint),
+        "texts": digest.hexdigest(),
+        "rows": len(texts),
+        "max_length": int(max_length),
+        "start": plan.start,
+        "stored": list(plan.stored),
+        "policy": str(policy),
+    }
+    return hashlib.sha256(json.dumps(parts, sort_keys=True).encode("utf-8")).hexdigest()[:24], parts
+
+
+def cache_folder(key):
+    from kerasbert.checkpoints import cache_root
+
+    return os.path.join(cache_root(), "encoder_states", key)
+
+
+# The store ---------------------------------------------------------------------
+
+
+class EncoderStateCache:
+    """Read-only view of a finished cache folder (memory-mapped)."""
+
+    def __init__(self, folder):
+        self.folder = folder
+        with open(os.path.join(folder, META_FILE), encoding="utf-8") as handle:
+            self.meta = json.load(handle)
+        self.states = np.load(os.path.join(folder, STATES_FILE), mmap_mode="r")
+        self.row_lengths = np.load(os.path.join(folder, LENGTHS_FILE))
+        self.offsets = np.concatenate([[0], np.cumsum(self.row_lengths)]).astype(np.int64)
+
+    def __len__(self):
+        return len(self.row_lengths)
+
+    def gather(self, rows, time=None):
+        """Rows as one padded float16 array `(len(rows), time, layers kept, hidden)`; zeros on padding."""
+        rows = np.asarray(rows, dtype=np.int64)
+        lengths = self.row_lengths[rows]
+        time = int(lengths.max()) if time is None else int(time)
+        out = np.zeros((len(rows), time, self.states.shape[1], self.states.shape[2]), np.float16)
+        for i, (row, length) in enumerate(zip(rows, lengths)):
+            start = self.offsets[row]
+            out[i, :length] = self.states[start : start + length]
+        return out
+
+
+def _check_disk(folder, size):
+    os.makedirs(folder, exist_ok=True)
+    free = shutil.disk_usage(folder).free
+    if size + DISK_MARGIN_BYTES > free:
+        raise CacheTooLarge(
+            "the encoder cache needs %.1f GB but %s has %.1f GB free; free some space, "
+            "set KERASBERT_CACHE to a larger disk, lower --max-length, or pass --no-cache"
+            % (size / 1e9, folder, free / 1e9)
+        )
+
+
+def build_or_load_cache(model, tokenizer, texts, max_length, plan, checkpoint, batch_size=64,
+                        verbose=True, encoder_name="encoder", description="texts"):
+    """The `EncoderStateCache` for `texts`: read from disk, or computed and published first."""
+    from kerasbert.data.pipeline import encode_texts
+    from kerasbert.utils.io import atomic_directory
+
+    texts = list(texts)
+    policy = keras.mixed_precision.global_policy().name
+    key, parts = cache_key(checkpoint, texts, max_length, plan, policy)
+    folder = cache_folder(key)
+    if os.path.isfile(os.path.join(folder, META_FILE)):
+        if verbose:
+            print("Encoder cache hit for %d %s: %s" % (len(texts), description, folder))
+        return EncoderStateCache(folder)
+
+    flat_ids, lengths = encode_texts(texts, tokenizer, max_length=max_length, progress=verbose and len(texts) >= 20000)
+    total_tokens = int(lengths.sum())
+    size = total_tokens * plan.bytes_per_token()
+    parent = os.path.dirname(folder)
+    _check_disk(parent, size)
+    if verbose:
+        print("Encoder cache for %d %s: %d tokens x %d layer(s) x %d hidden x 2 bytes = %.2f GB -> %s"
+              % (len(texts), description, total_tokens, len(plan.stored), plan.hidden_size, size / 1e9, folder))
+
+    encoder = model.get_layer(encoder_name)
+    stored = list(plan.stored)
+
+    @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32)] * 2, reduce_retracing=True)
+    def forward(input_ids, attention_mask):
+        states = encoder({"input_ids": input_ids, "attention_mask": attention_mask}, training=False)
+        hidden = states["hidden_states"]
+        return tf.stack([tf.cast(hidden[i], tf.float16) for i in stored], axis=2)
+
+    offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    order = np.argsort(lengths, kind="stable")  # similar lengths together: little padding
+    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    progress = keras.utils.Progbar(len(texts), unit_name="text", verbose=1 if verbose else 0)
+    with atomic_directory(folder) as tmp:
+        states = np.lib.format.open_memmap(
+            os.path.join(tmp, STATES_FILE), mode="w+", dtype=np.float16,
+            shape=(total_tokens, len(stored), plan.hidden_size),
+        )
+        for begin in range(0, len(order), batch_size):
+            rows = order[begin : begin + batch_size]
+            time = int(lengths[rows].max())
+            ids = np.full((len(rows), time), pad_id, np.int32)
+            mask = np.zeros((len(rows), time), np.int32)
+            for i, row in enumerate(rows):
+                ids[i, : lengths[row]] = flat_ids[offsets[row] : offsets[row + 1]]
+                mask[i, : lengths[row]] = 1
+            batch_states = forward(tf.constant(ids), tf.constant(mask)).numpy()
+            for i, row in enumerate(rows):
+                states[offsets[row] : offsets[row + 1]] = batch_states[i, : lengths[row]]
+            progress.add(len(rows))
+        states.flush()
+        del states
+        np.save(os.path.join(tmp, LENGTHS_FILE), lengths.astype(np.int64))
+        with open(os.path.join(tmp, META_FILE), "w", encoding="utf-8") as handle:
+            json.dump(dict(parts, key=key, tokens=total_tokens, bytes=size), handle, indent=2)
+    return EncoderStateCache(folder)
+
+
+# Training on the cache -----------------------------------------------------------
+
+
+class CachedEncoderTop(keras.layers.Layer):
+    """The encoder's L+1 hidden states rebuilt from cached lower layers.
+
+    Input: `{"cached_states": (batch, time, layers kept, hidden) float16,
+    "attention_mask": (batch, time)}`. Layers below `plan.start` come from
+    the cache; the open blocks (`start..L-1`) run on the cached
+    `hidden_states[start]`, with the same weights as `encoder`. Entries no
+    layer above reads are zeros. Output: a list of L+1 masked tensors, as
+    `TransformerEncoder` gives. A training helper: it is never saved; the
+    model it shares weights with is.
+    """
+
+    def __init__(self, encoder, plan, **kwargs):
+        super().__init__(**kwargs)
+        self.encoder = encoder
+        self.plan = plan
+        self.supports_masking = True
+
+    def call(self, inputs, training=None):
+        cached = tf.cast(inputs["cached_states"], self.compute_dtype)
+        mask = inputs["attention_mask"]
+        states = [None] * (self.plan.num_layers + 1)
+        for position, index in enumerate(self.plan.stored):
+            states[index] = cached[:, :, position, :]
+        if self.plan.start < self.plan.num_layers:
+            states[self.plan.start + 1 :] = self.encoder.call_blocks(
+                states[self.plan.start], mask, self.plan.start, training=training
+            )
+        filler = tf.zeros_like(states[self.plan.start])
+        return [filler if state is None else state for state in states]
+
+    def compute_mask(self, inputs, mask=None):
+        token_mask = tf.cast(inputs["attention_mask"], tf.bool)
+        return [token_mask] * (self.plan.num_layers + 1)
+
+
+def _head_chain(model, encoder_name):
+    """The layers after the encoder, checked to form a single chain."""
+    layers = model.layers
+    names = [layer.name for layer in layers]
+    position = names.index(encoder_name)
+    chain = layers[position + 1 :]
+    previous = layers[position]
+    for layer in chain:
+        inbound = layer._inbound_nodes[0].inbound_layers
+        inbound = inbound if isinstance(inbound, (list, tuple)) else [inbound]
+        if len({id(x) for x in inbound}) != 1 or inbound[0] is not previous:
+            raise ValueError("the layers after %r are not a single chain; train without the cache" % encoder_name)
+        previous = layer
+    return chain
+
+
+def model_on_cache(model, plan, encoder_name="encoder"):
+    """A model from cached states to `model`'s output, sharing all of `model`'s weights.
+
+    Train it instead of `model`: every weight it updates is `model`'s, so
+    `model` is then trained and saves as the ordinary whole model.
+    """
+    encoder = model.get_layer(encoder_name)
+    chain = _head_chain(model, encoder_name)
+    inputs = {
+        "cached_states": keras.Input((None, len(plan.stored), plan.hidden_size), dtype="float16",
+                                     name="cached_states"),
+        "attention_mask": keras.Input((None,), dtype="int32", name="attention_mask"),
+    }
+    x = CachedEncoderTop(encoder, plan, name="cached_encoder")(inputs)
+    for layer in chain:
+        x = layer(x)
+        if isinstance(x, (list, tuple)) and layer.name == "pooling":
+            x = x[0]  # (pooled, attention): the head reads the pooled vector
+    return keras.Model(inputs, x, name=model.name + "_on_cache")
+
+
+def cached_dataset(store, labels=None, task="classification", batch_size=32, max_length=128, shuffle=False,
+                   seed=0, bucket_boundaries=None, drop_remainder=False):
+    """Batches `({"cached_states", "attention_mask"}, label)` read from `store`.
+
+    The same shuffle and length buckets as `kerasbert.data.make_dataset` on
+    the same texts, so a cached run sees the same batches in the same order.
+    """
+    from kerasbert.data.pipeline import _count_batches, default_bucket_boundaries, encode_labels
+
+    lengths = np.asarray(store.row_lengths, np.int64)
+    n = len(lengths)
+    rows = np.arange(n, dtype=np.int64)
+    slices = (rows, lengths)
+    label_array = None
+    if labels is not None:
+        label_array = encode_labels(labels, task)
+        if len(label_array) != n:
+            raise ValueError("%d cached texts but %d labels" % (n, len(label_array)))
+        slices = slices + (label_array,)
+    ds = tf.data.Dataset.from_tensor_slices(slices)
+    if shuffle and n > 1:
+        ds = ds.shuffle(n, seed=seed, reshuffle_each_iteration=True)
+    if bucket_boundaries is None:
+        bucket_boundaries = default_bucket_boundaries(max_length)
+    bucket_boundaries = sorted(int(b) for b in bucket_boundaries)
+    if bucket_boundaries:
+        ds = ds.bucket_by_sequence_length(
+            element_length_func=lambda row, length, *rest: tf.cast(length, tf.int32),
+            bucket_boundaries=bucket_boundaries,
+            bucket_batch_sizes=[batch_size] * (len(bucket_boundaries) + 1),
+            drop_remainder=drop_remainder,
+        )
+    else:
+        ds = ds.batch(batch_size, drop_remainder=drop_remainder)
+    depth, hidden = store.states.shape[1], store.states.shape[2]
+
+    def read(batch_rows, batch_lengths, *label):
+        states = tf.numpy_function(lambda r: store.gather(r), [batch_rows], tf.float16)
+        states.set_shape([None, None, depth, hidden])
+        time = tf.shape(states)[1]
+        mask = tf.cast(tf.sequence_mask(batch_lengths, time), tf.int32)
+        features = {"cached_states": states, "attention_mask": mask}
+        return (features, label[0]) if label else features
+
+    ds = ds.map(read, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
+    batches = _count_batches(lengths, batch_size, False, drop_remainder, bucket_boundaries, max_length)
+    ds = ds.apply(tf.data.experimental.assert_cardinality(batches))
+    return ds.prefetch(tf.data.AUTOTUNE)
+
+
+def describe_plan(plan):
+    if plan.start >= plan.num_layers:
+        return "frozen encoder: hidden states %s from the cache" % list(plan.stored)
+    return "blocks %d-%d train on hidden state %d from the cache (layers kept: %s)" % (
+        plan.start, plan.num_layers - 1, plan.start, list(plan.stored))
+
+
+__all__ = [
+    "CachePlan",
+    "CacheTooLarge",
+    "CachedEncoderTop",
+    "EncoderStateCache",
+    "build_or_load_cache",
+    "cache_key",
+    "cache_plan",
+    "cached_dataset",
+    "model_on_cache",
+]
