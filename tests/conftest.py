@@ -108,3 +108,15 @@ def tiny_chinese_checkpoint(tmp_path_factory, demo_sample_csv):
     model(model.dummy_inputs)
     model.save_pretrained(str(folder))
     return str(folder)
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _private_encoder_cache(tmp_path_factory):
+    """Encoder-state caches written by tests go to a temporary folder, not the user's cache."""
+    previous = os.environ.get("KERASBERT_ENCODER_CACHE")
+    os.environ["KERASBERT_ENCODER_CACHE"] = str(tmp_path_factory.mktemp("encoder_states"))
+    yield
+    if previous is None:
+        os.environ.pop("KERASBERT_ENCODER_CACHE", None)
+    else:
+        os.environ["KERASBERT_ENCODER_CACHE"] = previous

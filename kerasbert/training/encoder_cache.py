@@ -137,9 +137,13 @@ def cache_key(checkpoint, texts, max_length, plan, policy):
 
 
 def cache_folder(key):
-    from kerasbert.checkpoints import cache_root
+    """`$KERASBERT_ENCODER_CACHE/KEY`, by default under the checkpoint cache (`encoder_states/`)."""
+    root = os.environ.get("KERASBERT_ENCODER_CACHE")
+    if not root:
+        from kerasbert.checkpoints import cache_root
 
-    return os.path.join(cache_root(), "encoder_states", key)
+        root = os.path.join(cache_root(), "encoder_states")
+    return os.path.join(root, key)
 
 
 # The store ---------------------------------------------------------------------
