@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from kerasbert._backend import keras, tf
+from kerasbert import distribute
 from kerasbert.distribute import (
     global_batch_size,
     mixed_precision_policy,
@@ -20,6 +21,7 @@ def test_strategies_on_this_cpu(monkeypatch):
     mirrored = resolve_strategy("mirrored")
     assert mirrored.num_replicas_in_sync == 2  # the two logical CPUs from conftest
     assert global_batch_size(16, mirrored) == 32
+    monkeypatch.setattr(distribute, "cpu_flags", lambda: {"avx2", "fma"})
     assert mixed_precision_policy("auto", mirrored) == "float32"
     assert set_mixed_precision("mixed_bfloat16") == "mixed_bfloat16"
     assert keras.mixed_precision.global_policy().name == "mixed_bfloat16"
@@ -30,6 +32,20 @@ def test_strategies_on_this_cpu(monkeypatch):
     monkeypatch.setenv("TF_CONFIG", "{not json")
     with pytest.raises(ValueError, match="TF_CONFIG is not valid JSON"):
         resolve_strategy("auto")
+
+
+def test_auto_precision_on_a_cpu_follows_its_bfloat16_flags(monkeypatch, tmp_path):
+    cpuinfo = tmp_path / "cpuinfo"
+    cpuinfo.write_text("processor\t: 0\nflags\t\t: fpu sse2 avx2 avx512f avx512_bf16 avx512_vnni\n")
+    assert "avx512_bf16" in distribute.cpu_flags(str(cpuinfo))
+    assert distribute.cpu_flags(str(tmp_path / "missing")) == set()
+    default = tf.distribute.get_strategy()
+    for flags, expected in [({"avx2", "fma"}, "float32"), ({"avx512f", "avx512_bf16"}, "mixed_bfloat16"),
+                            ({"amx_bf16", "amx_tile"}, "mixed_bfloat16"), (set(), "float32")]:
+        monkeypatch.setattr(distribute, "cpu_flags", lambda flags=flags: flags)
+        assert mixed_precision_policy("auto", default) == expected
+    # An explicit setting is never second-guessed.
+    assert mixed_precision_policy("float32", default) == "float32"
 
 
 def _train(strategy, config, initial_weights, x, y, global_batch):
