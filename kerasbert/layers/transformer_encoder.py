@@ -232,19 +232,32 @@ class TransformerEncoder(keras.layers.Layer):
         """True when the top blocks can be run alone from a cached hidden state."""
         return self.model_config.get("model_type") in SPLITTABLE_MODEL_TYPES
 
-    def call_blocks(self, hidden_state, attention_mask, start, training=None):
-        """Run blocks `start..L-1` on the hidden state entering block `start`.
+    def _check_split(self):
+        if not self.supports_split():
+            raise ValueError(
+                "Running blocks alone is supported for %s, not %r"
+                % (", ".join(SPLITTABLE_MODEL_TYPES), self.model_config.get("model_type"))
+            )
+
+    def embed(self, input_ids):
+        """`hidden_states[0]`, the embedding output, in inference mode. `(batch, time)` -> `(batch, time, hidden)`."""
+        self._check_split()
+        main = self.main_layer()
+        hidden_state = main.embeddings(input_ids=input_ids, training=False)
+        if getattr(main, "embeddings_project", None) is not None:  # ELECTRA
+            hidden_state = main.embeddings_project(hidden_state, training=False)
+        return hidden_state
+
+    def call_blocks(self, hidden_state, attention_mask, start, stop=None, training=None):
+        """Run blocks `start..stop-1` on the hidden state entering block `start`.
 
         hidden_state: `(batch, time, hidden)`, the encoder's `hidden_states[start]`.
         attention_mask: `(batch, time)`, 1 on real tokens.
-        Returns the hidden states `start+1..L` as a list of `(batch, time, hidden)`,
+        stop: one past the last block to run (default: all, `L`).
+        Returns the hidden states `start+1..stop` as a list of `(batch, time, hidden)`,
         the same numbers as the whole encoder gives for those layers.
         """
-        if not self.supports_split():
-            raise ValueError(
-                "Running the top blocks alone is supported for %s, not %r"
-                % (", ".join(SPLITTABLE_MODEL_TYPES), self.model_config.get("model_type"))
-            )
+        self._check_split()
         if self.runs_in_inference_mode():
             training = False
         hidden_state = tf.cast(hidden_state, self.compute_dtype)
@@ -252,7 +265,7 @@ class TransformerEncoder(keras.layers.Layer):
         keep = tf.cast(attention_mask, hidden_state.dtype)[:, tf.newaxis, tf.newaxis, :]
         additive_mask = (1.0 - keep) * tf.constant(-10000.0, hidden_state.dtype)
         states = []
-        for block in self.transformer_blocks()[start:]:
+        for block in self.transformer_blocks()[start:stop]:
             hidden_state = block(
                 hidden_states=hidden_state,
                 attention_mask=additive_mask,

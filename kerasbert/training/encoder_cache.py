@@ -215,8 +215,13 @@ def build_or_load_cache(model, tokenizer, texts, max_length, plan, checkpoint, b
 
     @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32)] * 2, reduce_retracing=True)
     def forward(input_ids, attention_mask):
-        states = encoder({"input_ids": input_ids, "attention_mask": attention_mask}, training=False)
-        hidden = states["hidden_states"]
+        if plan.start < plan.num_layers:
+            # Only the blocks below the split: the open ones run in training.
+            embedded = encoder.embed(input_ids)
+            hidden = [embedded] + encoder.call_blocks(embedded, attention_mask, 0, stop=plan.start, training=False)
+        else:
+            hidden = encoder({"input_ids": input_ids, "attention_mask": attention_mask}, training=False)
+            hidden = hidden["hidden_states"]
         return tf.stack([tf.cast(hidden[i], tf.float16) for i in stored], axis=2)
 
     offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
