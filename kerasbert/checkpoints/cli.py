@@ -21,12 +21,42 @@ def _build(args):
     return 0
 
 
+def _corpus_for_trim(path, column, workdir):
+    """(csv path, column) pandas reads as is: the user's file when it is plain
+    UTF-8 with commas, else a UTF-8 copy of the text column read by
+    `kerasbert.data.read_texts` (any encoding, delimiter, layout)."""
+    import csv
+    import os
+
+    from kerasbert.data.reader import read_table, read_texts
+    from kerasbert.errors import InputError
+
+    texts, skipped = read_texts(path, column)
+    if not texts:
+        raise InputError(path, "the text column holds no text (%s)" % (dict(skipped) or "no rows"))
+    with read_table(path) as table:
+        name = table.header[table.column(column)]
+        plain = table.encoding == "utf-8" and table.delimiter == "," and not table.warnings
+    if plain and not skipped:
+        return path, name
+    copy = os.path.join(workdir, "corpus.csv")
+    with open(copy, "w", encoding="utf-8", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow(["text"])
+        writer.writerows([text] for text in texts)
+    return copy, "text"
+
+
 def _trim(args):
+    import tempfile
+
     from kerasbert.checkpoints.trim import trim_checkpoint
 
-    out = trim_checkpoint(
-        args.spec, args.corpus, args.column, args.out, extra_top_n=args.extra_top_n, progress=not args.quiet
-    )
+    with tempfile.TemporaryDirectory(prefix="kerasbert-corpus-") as workdir:
+        corpus, column = _corpus_for_trim(args.corpus, args.column, workdir)
+        out = trim_checkpoint(
+            args.spec, corpus, column, args.output, extra_top_n=args.extra_top_n, progress=not args.quiet
+        )
     with open(out + "/kerasbert-trim.json", encoding="utf-8") as handle:
         record = json.load(handle)
     print(
@@ -75,8 +105,9 @@ def add_parser(subparsers):
     trim = commands.add_parser("trim", help="keep only the vocabulary a corpus uses")
     trim.add_argument("spec", help=_SPEC_HELP)
     trim.add_argument("--corpus", required=True, help="CSV file with the texts")
-    trim.add_argument("--column", required=True, help="text column of the CSV")
-    trim.add_argument("--out", required=True, help="folder for the trimmed checkpoint")
+    trim.add_argument("--column", default=None,
+                      help="text column of the CSV, case-insensitive (default: the comment column)")
+    trim.add_argument("--output", "--out", dest="output", required=True, help="folder for the trimmed checkpoint")
     trim.add_argument("--extra-top-n", type=int, default=0, help="also keep the N most frequent other tokens")
     trim.add_argument("--quiet", action="store_true", help="no progress bars")
     trim.set_defaults(func=_guarded(_trim))

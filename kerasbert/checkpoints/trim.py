@@ -26,8 +26,8 @@ import numpy as np
 
 from kerasbert.checkpoints.errors import CheckpointError
 from kerasbert.checkpoints.info import TRIM_RECORD
-from kerasbert.checkpoints.registry import _readable_by_umask, load_tokenizer, resolve_checkpoint
-from kerasbert.utils.io import atomic_directory, atomic_write_json
+from kerasbert.checkpoints.registry import load_tokenizer, resolve_checkpoint
+from kerasbert.utils.io import apply_default_modes as _readable_by_umask, atomic_directory, atomic_write_json
 
 _UNUSED = re.compile(r"^\[unused\d+\]$")
 

@@ -1,24 +1,17 @@
-"""Data: Douban ratings CSVs (reading, cleaning, splits), input pipelines, TFRecords.
+"""Data: one CSV reader, row validation, cleaning, splits, input pipelines, TFRecords.
 
-* `read_ratings_csv`, `load_split_csv`, `prepare_douban` (kerasbert.data.douban)
-* `make_dataset`, `dataset_from_csv`, `per_replica_to_global` (kerasbert.data.pipeline)
+* `read_table`, `read_texts`, `find_column` (kerasbert.data.reader): every CSV the package reads
+* `read_ratings_csv`, `load_split_csv`, `ReadReport`, `print_skip_summary` (kerasbert.data.validation)
+* `clean_comment`, `segment_words` (kerasbert.data.cleaning)
+* `split_frame`, `load_recipe_splits` (kerasbert.data.splitting)
+* `prepare_douban` (kerasbert.data.prepare)
+* `make_dataset`, `dataset_from_csv` (kerasbert.data.pipeline)
 * `write_tfrecords`, `tfrecord_dataset` (kerasbert.data.tfrecords)
 * TFDS builder `douban_movie_short_comments` (kerasbert.data.tfds_douban)
 """
 
 from kerasbert import _backend  # noqa: F401  (TF_USE_LEGACY_KERAS before TensorFlow)
-from kerasbert.data.douban import (  # noqa: F401
-    ColumnError,
-    DoubanFormatError,
-    ReadReport,
-    STAR_TEXT_LABELS,
-    load_split_csv,
-    parse_star,
-    prepare_douban,
-    read_ratings_csv,
-    segment_words,
-    split_frame,
-)
+from kerasbert.data.cleaning import clean_comment, remove_punctuation, segment_words  # noqa: F401
 from kerasbert.data.pipeline import (  # noqa: F401
     LabelError,
     dataset_from_csv,
@@ -28,4 +21,23 @@ from kerasbert.data.pipeline import (  # noqa: F401
     per_replica_to_global,
     resolve_tokenizer,
 )
+from kerasbert.data.prepare import compute_stats, prepare_douban  # noqa: F401
+from kerasbert.data.reader import (  # noqa: F401
+    ColumnError,
+    DoubanFormatError,
+    Record,
+    Table,
+    find_column,
+    read_table,
+    read_texts,
+)
+from kerasbert.data.splitting import load_recipe_splits, split_by_movie, split_frame, split_random  # noqa: F401
 from kerasbert.data.tfrecords import read_tfrecord_metadata, tfrecord_dataset, write_tfrecords  # noqa: F401
+from kerasbert.data.validation import (  # noqa: F401
+    STAR_TEXT_LABELS,
+    ReadReport,
+    load_split_csv,
+    parse_star,
+    print_skip_summary,
+    read_ratings_csv,
+)

@@ -13,7 +13,7 @@ use input_ids and attention_mask only.
 * TPU (`fixed_length=True`): every batch is (batch_size, max_length) and the
   last partial batch is dropped (static shapes).
 * Distribution strategies: `batch_size` is the **global** batch size. Use
-  `per_replica_to_global(per_replica, strategy)` to compute it, or pass
+  `kerasbert.distribute.global_batch_size(per_replica, strategy)` to compute it, or pass
   `strategy=` to check it divides evenly over the replicas; then
   `strategy.experimental_distribute_dataset(ds)` hands each replica
   `batch_size / num_replicas_in_sync` rows.
@@ -29,6 +29,8 @@ import warnings
 import numpy as np
 
 from kerasbert._backend import tf
+from kerasbert.distribute import global_batch_size
+from kerasbert.errors import KerasbertError
 
 __all__ = [
     "TASKS",
@@ -45,7 +47,7 @@ __all__ = [
 TASKS = ("classification", "regression")
 
 
-class LabelError(ValueError):
+class LabelError(KerasbertError):
     """A label is not a valid star rating."""
 
 
@@ -147,11 +149,8 @@ def encode_labels(labels, task="classification"):
     return (numbers.astype(np.int32) - 1).astype(np.int32)
 
 
-def per_replica_to_global(batch_size, strategy=None):
-    """Global batch size = per-replica batch size x replicas in sync."""
-    if strategy is None:
-        strategy = tf.distribute.get_strategy()
-    return int(batch_size) * int(strategy.num_replicas_in_sync)
+# The distribute module owns this; the old name stays as an alias.
+per_replica_to_global = global_batch_size
 
 
 def default_bucket_boundaries(max_length):
@@ -289,7 +288,7 @@ def dataset_from_csv(path, tokenizer, text_column="comment", **kwargs):
 
     Labels come from the `star` column unless `labels=False` is passed.
     """
-    from kerasbert.data.douban import load_split_csv
+    from kerasbert.data.validation import load_split_csv
 
     with_labels = kwargs.pop("labels", True)
     frame = load_split_csv(path, progress=kwargs.get("progress"))

@@ -72,25 +72,27 @@ def train_command(args):
 def predict_command(args):
     from kerasbert.training.predict import predict_csv
 
-    predict_csv(args.model, args.input, column=args.column, output_path=args.output,
-                batch_size=args.batch_size, verbose=not args.quiet)
+    predict_csv(args.model, args.input, column=args.column, output_path=args.output, batch_size=args.batch_size,
+                max_length=args.max_length, chunk_rows=args.chunk_rows, verbose=not args.quiet)
     return 0
 
 
 def evaluate_command(args):
-    from kerasbert.data import read_ratings_csv
+    from kerasbert.data import print_skip_summary, read_ratings_csv
+    from kerasbert.errors import InputError
     from kerasbert.training.evaluation import evaluate_frame, load_trained_model
 
     model, tokenizer, recipe = load_trained_model(args.model)
-    frame = read_ratings_csv(args.input)
-    report = frame.attrs.get("report", {})
-    if report.get("skipped_total"):
-        print("%s: skipped %d invalid row(s): %s" % (args.input, report["skipped_total"], report.get("skipped")))
-    out_dir = args.out or os.path.join(args.model, "evaluation")
+    frame, report = read_ratings_csv(args.input, progress=False, return_report=True)
+    print_skip_summary(report, verbose=not args.quiet)
+    if len(frame) == 0:
+        raise InputError(args.input, "no valid labelled rows to evaluate (%d read, %d skipped: %s)"
+                         % (report.rows_read, report.skipped_total, dict(report.skipped) or "none"))
+    out_dir = args.output or os.path.join(args.model, "evaluation")
     metrics, path = evaluate_frame(
-        model, tokenizer, frame, recipe["task"], out_dir, max_length=recipe.get("max_length", 128),
+        model, tokenizer, frame, recipe["task"], out_dir, max_length=args.max_length or recipe.get("max_length", 128),
         batch_size=args.batch_size, title="%s on %s" % (recipe.get("name", "model"), os.path.basename(args.input)),
-        extra={"input": args.input, "model": args.model, "skipped_rows": report.get("skipped_total", 0)},
+        extra={"input": args.input, "model": args.model, "skipped_rows": report.skipped_total},
         verbose=not args.quiet,
     )
     print("Report: %s" % path)
@@ -102,19 +104,25 @@ def add_parser(subparsers):
     add_train_arguments(train)
     train.set_defaults(func=train_command)
 
+    from kerasbert.data.cli import add_output_argument, positive_int
+
     predict = subparsers.add_parser("predict", help="predict stars for every row of a CSV")
     predict.add_argument("--model", required=True, help="a folder written by kerasbert train")
-    predict.add_argument("--input", required=True, help="CSV file")
-    predict.add_argument("--column", default="comment", help="the text column")
-    predict.add_argument("--output", required=True, help="CSV to write")
-    predict.add_argument("--batch-size", type=int, default=32)
+    predict.add_argument("--input", required=True, help="CSV file (any encoding/delimiter kerasbert reads)")
+    predict.add_argument("--column", default=None,
+                         help="the text column, case-insensitive (default: the comment column)")
+    add_output_argument(predict, "CSV to write (replaced only when complete)")
+    predict.add_argument("--batch-size", type=positive_int, default=32)
+    predict.add_argument("--max-length", type=positive_int, default=None, help="tokens per text (default: the recipe's)")
+    predict.add_argument("--chunk-rows", type=positive_int, default=8192, help="rows read and written at a time")
     predict.add_argument("--quiet", action="store_true")
     predict.set_defaults(func=predict_command)
 
     evaluate = subparsers.add_parser("evaluate", help="write the evaluation report for a labelled CSV")
     evaluate.add_argument("--model", required=True, help="a folder written by kerasbert train")
     evaluate.add_argument("--input", required=True, help="CSV with movie,star,comment (or Kaggle DMSC)")
-    evaluate.add_argument("--out", help="report folder (default: MODEL/evaluation)")
-    evaluate.add_argument("--batch-size", type=int, default=32)
+    add_output_argument(evaluate, "report folder (default: MODEL/evaluation)", required=False)
+    evaluate.add_argument("--batch-size", type=positive_int, default=32)
+    evaluate.add_argument("--max-length", type=positive_int, default=None, help="tokens per text (default: the recipe's)")
     evaluate.add_argument("--quiet", action="store_true")
     evaluate.set_defaults(func=evaluate_command)

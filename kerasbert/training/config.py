@@ -6,6 +6,12 @@ import os
 import pathlib
 from typing import List, Optional, Union
 
+from kerasbert.errors import RecipeError
+
+# Where `recipe_path` looks for a recipe by name, in order: ./recipes, the
+# copy installed with the package (setup.py ships recipes/ as package data),
+# and the repository's recipes/ (an editable install or a source checkout).
+PACKAGE_RECIPES_DIR = "recipes"  # inside the installed `kerasbert` package
 REPO_RECIPES = pathlib.Path(__file__).resolve().parents[2] / "recipes"
 
 
@@ -32,6 +38,8 @@ class RecipeConfig:
     num_hops: int = 30
     penalty_coefficient: float = 1.0
     merge_hops: str = "flatten"
+    # The regression head's score range (low, high); predicted stars are clipped to 1-5.
+    score_range: List[float] = dataclasses.field(default_factory=lambda: [0.5, 5.5])
     # Data: a raw CSV (split here) or a folder with train/validation/test.csv.
     data: str = ""
     split: str = "by-movie"  # or "random"
@@ -56,7 +64,8 @@ class RecipeConfig:
 
     def __post_init__(self):
         from kerasbert.layers import LAYER_STRATEGIES, TRAINABLE_MODES
-        from kerasbert.models import POOLINGS, TASKS
+        from kerasbert.models import POOLINGS
+        from kerasbert.tasks import TASKS
 
         checks = [
             ("task", self.task, TASKS),
@@ -70,6 +79,13 @@ class RecipeConfig:
                 raise ValueError("recipe %s: %s must be one of %s, got %r" % (self.name, field, allowed, value))
         if isinstance(self.layers, str) and self.layers not in ("scalar_mix",) + LAYER_STRATEGIES:
             raise ValueError("recipe %s: unknown layers %r" % (self.name, self.layers))
+        try:
+            low, high = (float(v) for v in self.score_range)
+        except (TypeError, ValueError):
+            raise ValueError("recipe %s: score_range must be [low, high], got %r"
+                             % (self.name, self.score_range)) from None
+        if not low < high:
+            raise ValueError("recipe %s: score_range must have low < high, got %r" % (self.name, self.score_range))
         for field in ("epochs", "batch_size", "max_length"):
             if getattr(self, field) < 1:
                 raise ValueError("recipe %s: %s must be >= 1" % (self.name, field))
@@ -87,33 +103,98 @@ class RecipeConfig:
         return dataclasses.replace(self, **changes)
 
 
+def _recipe_dirs():
+    """Folders that hold named recipes, in lookup order (existing ones only)."""
+    folders = [pathlib.Path("recipes")]
+    try:
+        from importlib.resources import files
+
+        installed = files("kerasbert") / PACKAGE_RECIPES_DIR
+        if installed.is_dir():
+            folders.append(pathlib.Path(str(installed)))
+    except (ImportError, TypeError):  # pragma: no cover - zipped or unusual installs
+        pass
+    folders.append(REPO_RECIPES)
+    unique = []
+    for folder in folders:
+        if folder.is_dir() and all(folder.resolve() != seen.resolve() for seen in unique):
+            unique.append(folder)
+    return unique
+
+
 def recipe_path(name_or_path):
-    """A recipe JSON by path, or by name in ./recipes or the repository's recipes/."""
+    """A recipe JSON by path, or by name in ./recipes, the installed package, or the repository."""
     candidates = [pathlib.Path(name_or_path)]
+    folders = _recipe_dirs()
     if not str(name_or_path).endswith(".json"):
-        candidates += [pathlib.Path("recipes") / (name_or_path + ".json"), REPO_RECIPES / (name_or_path + ".json")]
+        candidates += [folder / (str(name_or_path) + ".json") for folder in folders]
     for path in candidates:
         if path.is_file():
             return path
-    available = sorted(p.stem for p in REPO_RECIPES.glob("*.json")) if REPO_RECIPES.is_dir() else []
-    raise FileNotFoundError(
-        "No recipe %r (looked for %s). Recipes: %s"
-        % (name_or_path, ", ".join(str(c) for c in candidates), ", ".join(available) or "none found")
+    available = sorted({p.stem for folder in folders for p in folder.glob("*.json")})
+    raise RecipeError(
+        name_or_path,
+        "no such recipe (looked for %s). Recipes: %s"
+        % (", ".join(str(c) for c in candidates), ", ".join(available) or "none found"),
     )
 
 
-def load_recipe(name_or_path, **overrides):
-    """Read a recipe JSON and apply overrides (None values are ignored)."""
-    path = recipe_path(name_or_path)
-    with open(path, encoding="utf-8") as handle:
-        try:
-            values = json.load(handle)
-        except ValueError as error:
-            raise ValueError("%s: not valid JSON: %s" % (path, error)) from error
+def _field_types():
+    """{field: (allowed Python types, description)} from the dataclass annotations."""
+    simple = {str: ((str,), "a string"), bool: ((bool,), "true or false"),
+              int: ((int,), "an integer"), float: ((int, float), "a number")}
+    types = {}
+    for field in dataclasses.fields(RecipeConfig):
+        annotation = field.type
+        optional = getattr(annotation, "__origin__", None) is Union and type(None) in annotation.__args__
+        args = [a for a in getattr(annotation, "__args__", ()) if a is not type(None)] if optional else []
+        base = args[0] if optional and len(args) == 1 else annotation
+        if field.name == "layers":
+            types[field.name] = ((str, list), "a layer strategy name or a list of layer indices")
+        elif base in simple:
+            allowed, text = simple[base]
+            types[field.name] = (allowed + ((type(None),) if optional else ()),
+                                 text + (" or null" if optional else ""))
+        elif getattr(base, "__origin__", None) is list:
+            item = (base.__args__ or (int,))[0]
+            types[field.name] = ((list,), "a list of %s" % ("integers" if item is int else "numbers"), item)
+    return types
+
+
+def check_recipe_values(values, path):
+    """RecipeError naming the file and field for an unknown or mistyped field."""
+    if not isinstance(values, dict):
+        raise RecipeError(path, "a recipe must be a JSON object {field: value}, got %s" % type(values).__name__)
     known = {f.name for f in dataclasses.fields(RecipeConfig)}
     unknown = sorted(set(values) - known)
     if unknown:
-        raise ValueError("%s: unknown recipe field(s) %s" % (path, ", ".join(unknown)))
+        raise RecipeError(path, "unknown recipe field(s) %s; known fields: %s"
+                          % (", ".join(unknown), ", ".join(sorted(known))))
+    for field, (allowed, text, *item) in _field_types().items():
+        if field not in values:
+            continue
+        value = values[field]
+        wrong = not isinstance(value, allowed) or (isinstance(value, bool) and bool not in allowed)
+        if not wrong and isinstance(value, list):
+            items = (int, float) if item and item[0] is float else (int,)
+            wrong = not all(isinstance(v, items) and not isinstance(v, bool) for v in value)
+        if wrong:
+            raise RecipeError(path, "must be %s, got %r" % (text, value), field=field)
+
+
+def load_recipe(name_or_path, **overrides):
+    """Read a recipe JSON and apply overrides (None values are ignored).
+
+    Raises `RecipeError` naming the file (and field) for a missing recipe,
+    invalid JSON, an unknown or mistyped field, or a value out of range.
+    """
+    path = recipe_path(name_or_path)
+    try:
+        with open(path, encoding="utf-8") as handle:
+            values = json.load(handle)
+    except (ValueError, UnicodeDecodeError) as error:
+        raise RecipeError(path, "not valid JSON: %s" % error) from None
+    check_recipe_values(values, path)
     values.setdefault("name", path.stem)
     values.setdefault("output_dir", os.path.join("runs", values["name"]))
     # Relative data paths in a recipe file are relative to the recipe file.
@@ -121,4 +202,9 @@ def load_recipe(name_or_path, **overrides):
         candidate = path.parent / values["data"]
         if candidate.exists():
             values["data"] = str(candidate)
-    return RecipeConfig(**values).replace(**overrides)
+    try:
+        return RecipeConfig(**values).replace(**overrides)
+    except RecipeError:
+        raise
+    except (TypeError, ValueError) as error:
+        raise RecipeError(path, str(error)) from None

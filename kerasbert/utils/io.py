@@ -7,6 +7,30 @@ import shutil
 import tempfile
 
 
+def current_umask():
+    """The process umask (read without changing it for longer than a moment)."""
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+def apply_default_modes(path):
+    """Give `path` the modes a plain `open`/`mkdir` would: 0666/0777 less the umask.
+
+    `tempfile` creates files 0600 and folders 0700; an atomic write must not
+    leave its result private. A folder's immediate files get the file mode.
+    """
+    mask = current_umask()
+    if os.path.isdir(path):
+        os.chmod(path, 0o777 & ~mask)
+        for name in os.listdir(path):
+            child = os.path.join(path, name)
+            if os.path.isfile(child) and not os.path.islink(child):
+                os.chmod(child, 0o666 & ~mask)
+    else:
+        os.chmod(path, 0o666 & ~mask)
+
+
 def _tmp_sibling(path, suffix=""):
     directory = os.path.dirname(os.path.abspath(path)) or "."
     os.makedirs(directory, exist_ok=True)
@@ -14,6 +38,7 @@ def _tmp_sibling(path, suffix=""):
         prefix="." + os.path.basename(path) + ".", suffix=".tmp" + suffix, dir=directory
     )
     os.close(fd)
+    apply_default_modes(tmp)
     return tmp
 
 
@@ -51,6 +76,7 @@ def atomic_output_file(path, suffix=""):
     tmp = _tmp_sibling(path, suffix=suffix)
     try:
         yield tmp
+        apply_default_modes(tmp)  # in case the writer re-created the file
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -68,9 +94,7 @@ def atomic_directory(path):
     parent = os.path.dirname(path)
     os.makedirs(parent, exist_ok=True)
     tmp = tempfile.mkdtemp(prefix="." + os.path.basename(path) + ".", suffix=".partial", dir=parent)
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes it private; the result should not be
+    os.chmod(tmp, 0o777 & ~current_umask())  # mkdtemp makes it private; the result should not be
     try:
         yield tmp
         if os.path.exists(path):

@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 import kerasbert  # noqa: F401
-from kerasbert.data.douban import (
+from kerasbert.data import (
     ColumnError,
     DoubanFormatError,
     load_split_csv,

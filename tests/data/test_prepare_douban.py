@@ -9,7 +9,8 @@ import pandas as pd
 import pytest
 
 import kerasbert  # noqa: F401
-from kerasbert.data.douban import load_split_csv, prepare_douban, split_by_movie
+from kerasbert.errors import OutputError
+from kerasbert.data import load_split_csv, prepare_douban, split_by_movie
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BAD_ROWS = '美人鱼,0,零分\n美人鱼,3.5,半星\n美人鱼,,没分\n美人鱼,2,  \n美人鱼,力荐,力荐的映射\n'
@@ -105,6 +106,6 @@ def test_out_dir_with_foreign_files_is_refused(sample_csv, tmp_path):
     out = tmp_path / "busy"
     out.mkdir()
     (out / "notes.txt").write_text("keep me")
-    with pytest.raises(FileExistsError, match="notes.txt"):
+    with pytest.raises(OutputError, match="notes.txt"):
         prepare_douban(path, out, progress=False)
     assert (out / "notes.txt").exists()

@@ -29,7 +29,7 @@ class DoubanByMovieTest(tfds_testing.DatasetBuilderTestCase):
 def test_by_movie_titles_disjoint_and_labels(tmp_path):
     from tensorflow_datasets.core import download
 
-    from kerasbert.data.douban import read_ratings_csv
+    from kerasbert.data import read_ratings_csv
 
     builder = DoubanMovieShortComments(config="by_movie", data_dir=str(tmp_path))
     manual = DoubanMovieShortComments.code_path.parent / "dummy_data"

@@ -52,12 +52,81 @@ def test_predict_rates_every_row_and_reports_bad_ones(trained_model_dir, tmp_pat
 
 def test_predict_errors_name_the_problem(trained_model_dir, tmp_path, capsys):
     source = tmp_path / "wrong.csv"
-    source.write_text("id,text\n1,好看\n", encoding="utf-8")
-    with pytest.raises(ValueError, match="wrong.csv: no column 'comment'"):
-        main(["predict", "--model", trained_model_dir, "--input", str(source), "--output", str(tmp_path / "o.csv")])
-    assert not (tmp_path / "o.csv").exists()
-    with pytest.raises(FileNotFoundError, match="not a trained kerasbert model folder"):
-        main(["predict", "--model", str(tmp_path), "--input", str(source), "--output", str(tmp_path / "o.csv")])
+    source.write_text("id,body\n1,好看\n", encoding="utf-8")
+    out = tmp_path / "o.csv"
+    assert main(["predict", "--model", trained_model_dir, "--input", str(source), "--output", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "kerasbert: error: %s: line 1: no comment column" % source in err and "Traceback" not in err
+    assert not out.exists()
+    assert main(["predict", "--model", str(tmp_path), "--input", str(source), "--output", str(out)]) == 2
+    assert "not a trained kerasbert model folder" in capsys.readouterr().err
+
+
+def test_predict_output_order_is_the_input_order(trained_model_dir, tmp_path):
+    """Rows are sorted by length inside each chunk for speed; the output must not be."""
+    texts = ["好" * n for n in (30, 1, 12, 5, 25, 2, 17, 9, 3, 28, 7, 14)]
+    source = tmp_path / "varied.csv"
+    pd.DataFrame({"id": range(len(texts)), "Comment": texts}).to_csv(source, index=False)
+    outputs = {}
+    for chunk_rows in (5, 1000):
+        out = tmp_path / ("pred_%d.csv" % chunk_rows)
+        assert main(["predict", "--model", trained_model_dir, "--input", str(source), "--out", str(out),
+                     "--batch-size", "4", "--chunk-rows", str(chunk_rows), "--quiet"]) == 0
+        outputs[chunk_rows] = pd.read_csv(out)
+    frame = outputs[5]
+    assert frame["id"].tolist() == list(range(len(texts))) and frame["Comment"].tolist() == texts
+    assert frame["line"].tolist() == list(range(2, len(texts) + 2))
+    probabilities = frame[["p_%d" % s for s in range(1, 6)]].to_numpy()
+    np.testing.assert_allclose(outputs[1000][["p_%d" % s for s in range(1, 6)]].to_numpy(), probabilities,
+                               rtol=1e-4, atol=1e-5)
+    # Reference: each text alone (no padding, no sorting).
+    model, tokenizer, recipe = load_trained_model(trained_model_dir)
+    for row, text in enumerate(texts):
+        alone = predict_texts(model, tokenizer, [text], "classification", max_length=32, batch_size=1, verbose=False)
+        np.testing.assert_allclose(probabilities[row], alone["score"][0], rtol=1e-4, atol=1e-5)
+    # predict_texts sorts by length too and gives the same rows back in order.
+    batched = predict_texts(model, tokenizer, texts, "classification", max_length=32, batch_size=4, verbose=False)
+    np.testing.assert_allclose(batched["score"], probabilities, rtol=1e-4, atol=1e-5)
+    assert [len(tokens) for tokens in batched["tokens"]] == [min(len(t), 30) + 2 for t in texts]
+
+
+def test_predict_max_length_flag_changes_truncation(trained_model_dir, tmp_path):
+    source = tmp_path / "long.csv"
+    source.write_text("comment\n" + "好" * 20 + "看" * 10 + "\n", encoding="utf-8")
+    model, tokenizer, _ = load_trained_model(trained_model_dir)
+    for max_length in (8, 32):
+        out = tmp_path / ("p%d.csv" % max_length)
+        assert main(["predict", "--model", trained_model_dir, "--input", str(source), "--output", str(out),
+                     "--max-length", str(max_length), "--quiet"]) == 0
+        expected = predict_texts(model, tokenizer, ["好" * 20 + "看" * 10], "classification",
+                                 max_length=max_length, verbose=False)["score"][0]
+        got = pd.read_csv(out)[["p_%d" % s for s in range(1, 6)]].to_numpy()[0]
+        np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
+
+
+def test_predict_failure_keeps_the_older_output(trained_model_dir, tmp_path, monkeypatch):
+    """Interrupted mid-file: no half file, the earlier predictions stay."""
+    import kerasbert.training.predict as predict_module
+
+    source = tmp_path / "many.csv"
+    pd.DataFrame({"comment": ["好看%d" % i for i in range(20)]}).to_csv(source, index=False)
+    out = tmp_path / "predictions.csv"
+    out.write_text("older predictions\n", encoding="utf-8")
+    calls = []
+    real = predict_module.predict_scores
+
+    def dies_on_second_chunk(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(predict_module, "predict_scores", dies_on_second_chunk)
+    with pytest.raises(KeyboardInterrupt):
+        main(["predict", "--model", trained_model_dir, "--input", str(source), "--output", str(out),
+              "--chunk-rows", "5", "--quiet"])
+    assert out.read_text(encoding="utf-8") == "older predictions\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["many.csv", "predictions.csv"]
 
 
 def test_evaluate_writes_a_report_for_any_labelled_csv(trained_model_dir, demo_sample_csv, tmp_path):
@@ -66,7 +135,8 @@ def test_evaluate_writes_a_report_for_any_labelled_csv(trained_model_dir, demo_s
     text = rows.to_csv(index=False) + "某电影,6,星级超出范围\n"
     labelled.write_text(text, encoding="utf-8")
     out = tmp_path / "evaluation"
-    assert main(["evaluate", "--model", trained_model_dir, "--input", str(labelled), "--out", str(out), "--quiet"]) == 0
+    assert main(["evaluate", "--model", trained_model_dir, "--input", str(labelled), "--output", str(out),
+                 "--quiet"]) == 0
     metrics = json.loads((out / "metrics.json").read_text(encoding="utf-8"))
     assert metrics["n"] == 40  # the out-of-range row was skipped and counted
     assert metrics["extra"]["skipped_rows"] == 1

@@ -9,7 +9,7 @@ Features:
 
 Configs: `random` (stratified by star, 80/10/10, seed 0; default) and
 `by_movie` (whole titles held out, 80/10/10 of rows, seed 0). Validation,
-de-duplication and splitting are `kerasbert.data.douban`'s (the same as
+de-duplication and splitting are `kerasbert.data`'s (the same as
 `data_scripts/prepare_douban.py`); skipped rows are logged.
 """
 
@@ -18,7 +18,8 @@ import logging
 import tensorflow_datasets as tfds
 from etils import epath
 
-from kerasbert.data.douban import read_ratings_csv, split_frame
+from kerasbert.data.splitting import split_frame
+from kerasbert.data.validation import read_ratings_csv
 
 _KAGGLE_URL = "https://www.kaggle.com/datasets/utmhikari/doubanmovieshortcomments"
 _CSV_NAMES = ("DMSC.csv", "dmsc.csv", "douban_comments.csv")

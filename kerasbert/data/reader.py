@@ -1,0 +1,366 @@
+"""One reader for every CSV the package takes: `read_table`.
+
+Used by `kerasbert prepare | train --data | predict | evaluate | checkpoint
+trim --corpus` and the TFDS builder, so every command reads the same files
+the same way:
+
+* encodings: UTF-8 with or without a BOM (the BOM is dropped with a
+  warning), UTF-16 recognised by its BOM, and a file that is not UTF-8 but
+  decodes as GB18030 (a superset of GBK) read as such with a warning;
+* the delimiter (`,` tab `;` `|`) sniffed from the header (`csv.Sniffer`,
+  checked against the known column names);
+* layouts: the Kaggle DMSC file (`Movie_Name_CN, Star, Comment, ...`) and
+  simple `movie,star,comment` files; column names match case-insensitively;
+* records keep the line number of their first line in the file (the header
+  is line 1), also across quoted newlines;
+* local paths and any `tf.io.gfile` URL (`gs://...`), read as a stream.
+
+A record that cannot be decoded or whose quoting is broken is yielded with
+a `problem` (reason, detail) instead of fields, so callers decide: the
+validator counts it as a skip, `predict` keeps its place with a status.
+"""
+
+import collections
+import csv
+import io
+import os
+import warnings
+
+from kerasbert.errors import InputError
+
+__all__ = [
+    "COLUMN_ALIASES",
+    "ColumnError",
+    "DoubanFormatError",
+    "Record",
+    "Table",
+    "find_column",
+    "read_table",
+    "read_texts",
+]
+
+# Header name (lower-cased) -> role. Kaggle DMSC names first.
+COLUMN_ALIASES = {
+    "movie": ("movie_name_cn", "movie", "movie_name", "title", "电影"),
+    "star": ("star", "stars", "rating", "评分"),
+    "comment": ("comment", "comments", "text", "评论", "短评"),
+    "words": ("words",),
+}
+_KAGGLE_MARKERS = {"movie_name_cn", "movie_name_en", "crawl_date"}
+_DELIMITERS = ",\t;|"
+_MAX_RECORD_LINES = 200  # a quoted field may span this many lines at most
+_UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
+
+
+class DoubanFormatError(InputError):
+    """The file cannot be read as a table at all (names the file)."""
+
+
+class ColumnError(DoubanFormatError):
+    """A required column is missing from the header."""
+
+
+# One data record: `fields` is None when `problem` = (reason, detail) says why.
+Record = collections.namedtuple("Record", "line fields problem")
+
+
+def _open_binary(path):
+    path = os.fspath(path)
+    if "://" in path:
+        from kerasbert._backend import tf
+
+        if not tf.io.gfile.exists(path):
+            raise InputError(path, "no such file")
+        if tf.io.gfile.isdir(path):
+            raise InputError(path, "is a folder, not a CSV file")
+        return tf.io.gfile.GFile(path, "rb")
+    if os.path.isdir(path):
+        raise InputError(path, "is a folder, not a CSV file")
+    try:
+        return open(path, "rb")
+    except FileNotFoundError:
+        raise InputError(path, "no such file") from None
+    except OSError as error:
+        raise InputError(path, "cannot be opened (%s)" % (error.strerror or error)) from None
+
+
+def _utf16_lines(handle, path):
+    """Byte lines re-encoded as UTF-8 from a UTF-16 stream (BOM picks the byte order)."""
+    text = io.TextIOWrapper(handle if isinstance(handle, io.IOBase) else io.BytesIO(handle.read()),
+                            encoding="utf-16", newline="")
+    line_no = 0
+    try:
+        for line in text:
+            line_no += 1
+            yield line.encode("utf-8")
+    except UnicodeDecodeError as error:
+        raise InputError(path, "not valid UTF-16 (%s)" % error.reason, line=line_no + 1) from None
+
+
+class _LineDecoder:
+    """Decodes byte lines: UTF-8, switching to GB18030 when the file turns
+    out not to be UTF-8 before any non-ASCII UTF-8 text was seen."""
+
+    def __init__(self, table, encoding=None):
+        self.table = table
+        self.fixed = encoding is not None
+        self.encoding = encoding or "utf-8"
+        self.seen_utf8_text = False
+
+    def decode(self, raw, line_no, offset):
+        """(text, None), or (None, problem) for an undecodable line."""
+        try:
+            text = raw.decode(self.encoding)
+            if not self.seen_utf8_text and not raw.isascii():
+                self.seen_utf8_text = True
+            return text, None
+        except UnicodeDecodeError as error:
+            bad = offset + error.start
+            if not self.fixed and not self.seen_utf8_text:
+                try:
+                    text = raw.decode("gb18030")
+                except UnicodeDecodeError:
+                    text = None
+                if text is not None:
+                    self.encoding = self.table.encoding = "gb18030"
+                    self.fixed = self.seen_utf8_text = True
+                    self.table.warn(
+                        "%s is not UTF-8 (line %d, byte offset %d: %r); decoding it "
+                        "as GB18030/GBK. Convert it to UTF-8 (e.g. `iconv -f gbk -t "
+                        "utf-8`) or pass encoding= to silence this."
+                        % (self.table.path, line_no, bad, raw[error.start:error.start + 4])
+                    )
+                    return text, None
+            detail = "not %s at byte offset %d (%r)" % (self.encoding, bad, raw[error.start:error.start + 4])
+            return None, ("invalid_encoding", detail)
+
+
+def _record_open(text, delimiter):
+    """True when `text` ends inside a quoted field (the record continues on the next line)."""
+    if '"' not in text:
+        return False
+    try:
+        for _ in csv.reader([text], delimiter=delimiter, strict=True):
+            pass
+    except csv.Error as error:
+        return "unexpected end of data" in str(error)
+    return False
+
+
+def _alias_hits(names):
+    return sum(1 for aliases in COLUMN_ALIASES.values() for name in names if name in aliases)
+
+
+def sniff_delimiter(header_text):
+    """The header's delimiter: `csv.Sniffer`'s guess unless another of , tab ; |
+    splits it into more known column names."""
+    try:
+        best = csv.Sniffer().sniff(header_text, delimiters=_DELIMITERS).delimiter
+    except csv.Error:
+        best = ","
+    best_hits = _alias_hits([h.strip().lower() for h in header_text.split(best)])
+    for delim in _DELIMITERS:
+        names = [h.strip().lower() for h in header_text.split(delim)]
+        if len(names) > 1 and _alias_hits(names) > best_hits:
+            best, best_hits = delim, _alias_hits(names)
+    return best
+
+
+def find_column(header, role_or_name):
+    """Index of a column in `header`: an exact name (case-insensitive) or a role
+    of `COLUMN_ALIASES` (movie, star, comment, words); None when absent."""
+    names = [h.strip().lstrip("\ufeff").lower() for h in header]
+    wanted = str(role_or_name).strip().lower()
+    if wanted in names:
+        return names.index(wanted)
+    for alias in COLUMN_ALIASES.get(wanted, ()):
+        if alias in names:
+            return names.index(alias)
+    return None
+
+
+class Table:
+    """An open CSV: `header`, `layout`, `encoding`, `delimiter`, `warnings`;
+    iterate it for `Record`s. Use it as a context manager (closes the file)."""
+
+    def __init__(self, path, encoding=None, delimiter=None):
+        self.path = str(path)
+        self.encoding = encoding or "utf-8"
+        self.delimiter = delimiter
+        self.warnings = []
+        self.header = None
+        self.header_line = None
+        self.layout = None
+        self._handle = _open_binary(path)
+        try:
+            self._start(encoding)
+        except BaseException:
+            self.close()
+            raise
+
+    def warn(self, message):
+        self.warnings.append(message)
+        warnings.warn(message, UserWarning, stacklevel=4)
+
+    def _start(self, encoding):
+        head = self._handle.read(4)
+        self._handle.seek(0)
+        if encoding is None and head.startswith(_UTF16_BOMS):
+            self.encoding = "utf-16"
+            raw_lines = _utf16_lines(self._handle, self.path)
+            encoding = "utf-8"  # the lines are re-encoded
+        else:
+            raw_lines = iter(self._handle)
+        if encoding is None and b"\x00" in head:
+            raise DoubanFormatError(self.path, "binary data (NUL bytes), not a text CSV file")
+        self._decoder = _LineDecoder(self, encoding)
+        self._raw_lines = raw_lines
+        self._pending = []
+        self._line = 0
+        self._offset = 0
+        self._read_header()
+
+    def _next_line(self):
+        if self._pending:
+            return self._pending.pop(0)
+        raw = next(self._raw_lines, None)
+        if raw is None:
+            return None
+        self._line += 1
+        item = (self._line, self._offset, raw)
+        self._offset += len(raw)
+        return item
+
+    def _read_header(self):
+        while True:
+            item = self._next_line()
+            if item is None:
+                raise DoubanFormatError(self.path, "the file is empty: no header line (expected e.g. movie,star,comment)")
+            line_no, offset, raw = item
+            if line_no == 1 and raw.startswith(b"\xef\xbb\xbf"):
+                raw, offset = raw[3:], offset + 3
+                self.warn("%s starts with a UTF-8 byte-order mark (BOM); it was removed." % self.path)
+            if raw.strip():
+                break
+        if b"\x00" in raw:
+            raise DoubanFormatError(self.path, "binary data (NUL bytes) in the header, not a text CSV file", line_no)
+        text, problem = self._decoder.decode(raw, line_no, offset)
+        if text is None:
+            raise DoubanFormatError(self.path, "the header cannot be decoded: %s" % problem[1], line_no)
+        text = text.rstrip("\r\n")
+        if self.delimiter is None:
+            self.delimiter = sniff_delimiter(text)
+        try:
+            self.header = next(csv.reader([text], delimiter=self.delimiter, strict=True))
+        except csv.Error as error:
+            raise DoubanFormatError(self.path, "the header is not valid CSV (%s)" % error, line_no) from None
+        self.header = [h.strip().lstrip("\ufeff") for h in self.header]
+        self.header_line = line_no
+        names = {h.lower() for h in self.header}
+        if _KAGGLE_MARKERS & names:
+            self.layout = "kaggle_dmsc"
+        elif all(find_column(self.header, role) is not None for role in ("movie", "star", "comment")):
+            self.layout = "simple"
+
+    def column(self, name=None, role="comment"):
+        """Index of column `name` (case-insensitive), or of the layout's `role` column.
+
+        Raises `ColumnError` naming the file and the header when absent.
+        """
+        index = find_column(self.header, name if name else role)
+        if index is None:
+            what = "no column %r" % name if name else "no %s column (looked for %s)" % (
+                role, ", ".join(COLUMN_ALIASES.get(role, (role,))))
+            hint = ""
+            if len(self.header) == 1:
+                hint = "; the header has a single column: is the delimiter one of , tab ; | ?"
+            raise ColumnError(self.path, "%s; the header has %s%s" % (
+                what, ", ".join(map(repr, self.header)), hint), self.header_line)
+        return index
+
+    def __iter__(self):
+        decoder, delimiter = self._decoder, self.delimiter
+        while True:
+            item = self._next_line()
+            if item is None:
+                return
+            line_no, offset, raw = item
+            text, problem = decoder.decode(raw, line_no, offset)
+            if text is None:
+                yield Record(line_no, None, problem)
+                continue
+            if not text.strip():
+                continue  # a blank line is not a record
+            if _record_open(text, delimiter):
+                text, problem = self._continue_record(text, line_no)
+                if text is None:
+                    if problem is not None:
+                        yield Record(line_no, None, problem)
+                    continue
+            try:
+                fields = next(csv.reader([text], delimiter=delimiter, strict=True))
+            except csv.Error as error:
+                yield Record(line_no, None, ("broken_quoting", "%s: %s" % (error, text.strip())))
+                continue
+            yield Record(line_no, fields, None)
+
+    def _continue_record(self, text, line_no):
+        """Join the lines of a record with a quoted newline: (text, None) or (None, problem)."""
+        decoder = self._decoder
+        parts, consumed, closed = [text], [], False
+        while len(consumed) < _MAX_RECORD_LINES:
+            nxt = self._next_line()
+            if nxt is None:
+                break
+            consumed.append(nxt)
+            parts.append(nxt[2].decode(decoder.encoding, errors="replace"))
+            if not _record_open("".join(parts), self.delimiter):
+                closed = True
+                break
+        if not closed:
+            self._pending[:0] = consumed  # re-read the following lines as records
+            return None, ("broken_quoting",
+                          "unterminated quote within %d lines: %s" % (len(consumed) + 1, text.strip()))
+        joined = [text]
+        for nxt in consumed:  # decode strictly (the lines were peeked with errors="replace")
+            part, problem = decoder.decode(nxt[2], nxt[0], nxt[1])
+            if part is None:
+                return None, problem
+            joined.append(part)
+        return "".join(joined), None
+
+    def close(self):
+        self._handle.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
+def read_table(path, encoding=None, delimiter=None):
+    """Open a CSV for reading records: a `Table` (see the module docstring).
+
+    Raises `InputError` naming the file for a missing, empty, binary or
+    undecodable-header file.
+    """
+    return Table(path, encoding=encoding, delimiter=delimiter)
+
+
+def read_texts(path, column=None, encoding=None):
+    """(texts, skipped) for the non-empty values of `column` (default: the
+    layout's comment column); `skipped` counts the other records by reason."""
+    texts, skipped = [], collections.Counter()
+    with read_table(path, encoding=encoding) as table:
+        index = table.column(column)
+        for record in table:
+            if record.fields is None:
+                skipped[record.problem[0]] += 1
+            elif len(record.fields) != len(table.header):
+                skipped["wrong_field_count"] += 1
+            elif not record.fields[index].strip():
+                skipped["text_empty"] += 1
+            else:
+                texts.append(record.fields[index])
+    return texts, skipped
