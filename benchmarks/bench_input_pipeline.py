@@ -24,7 +24,7 @@ import numpy as np  # noqa: E402
 
 import kerasbert  # noqa: E402,F401
 from kerasbert._backend import keras, tf  # noqa: E402
-from kerasbert.data.douban import read_ratings_csv  # noqa: E402
+from kerasbert.data import read_ratings_csv  # noqa: E402
 from kerasbert.data.pipeline import (  # noqa: E402
     _dataset_from_encoded,
     _pad_id,

@@ -10,14 +10,10 @@ from sklearn.metrics import (
     precision_recall_fscore_support,
 )
 
+from kerasbert.tasks import TASKS, check_task  # noqa: F401  (re-exported)
+from kerasbert.tasks import round_stars as round_to_stars  # noqa: F401  (re-exported)
+
 STARS = (1, 2, 3, 4, 5)
-TASKS = ("classification", "regression")
-
-
-def check_task(task):
-    if task not in TASKS:
-        raise ValueError(f"task must be one of {TASKS}, got {task!r}")
-    return task
 
 
 def as_finite_array(name, values, ndim=1):
@@ -45,12 +41,6 @@ def as_stars(name, values):
             f"{name} must hold stars 1-5, got values in [{array.min():g}, {array.max():g}]"
         )
     return array.astype(int)
-
-
-def round_to_stars(scores):
-    """Continuous scores to stars: round half up, clip to 1-5."""
-    scores = np.asarray(scores, dtype=float)
-    return np.clip(np.floor(scores + 0.5), 1, 5).astype(int)
 
 
 def check_same_length(reference_name, reference_len, **arrays):

@@ -80,16 +80,6 @@ def _info(args):
     return 0
 
 
-def _guarded(func):
-    def run(args):
-        try:
-            return func(args)
-        except CheckpointError as error:
-            print("kerasbert checkpoint: error: %s" % error, file=sys.stderr)
-            return 1
-
-    return run
-
 
 def add_parser(subparsers):
     parser = subparsers.add_parser("checkpoint", help="build, trim or describe pretrained checkpoints")
@@ -100,7 +90,7 @@ def add_parser(subparsers):
     build.add_argument("spec", help=_SPEC_HELP)
     build.add_argument("--force", action="store_true", help="rebuild even if a complete build exists")
     build.add_argument("--quiet", action="store_true", help="no progress bars")
-    build.set_defaults(func=_guarded(_build))
+    build.set_defaults(func=_build)
 
     trim = commands.add_parser("trim", help="keep only the vocabulary a corpus uses")
     trim.add_argument("spec", help=_SPEC_HELP)
@@ -110,11 +100,11 @@ def add_parser(subparsers):
     trim.add_argument("--output", "--out", dest="output", required=True, help="folder for the trimmed checkpoint")
     trim.add_argument("--extra-top-n", type=int, default=0, help="also keep the N most frequent other tokens")
     trim.add_argument("--quiet", action="store_true", help="no progress bars")
-    trim.set_defaults(func=_guarded(_trim))
+    trim.set_defaults(func=_trim)
 
     info = commands.add_parser("info", help="architecture, vocabulary size, parameters, location")
     info.add_argument("spec", help=_SPEC_HELP)
     info.add_argument("--json", action="store_true", help="print JSON")
     info.add_argument("--quiet", action="store_true", help="no progress bars if a build is needed")
-    info.set_defaults(func=_guarded(_info))
+    info.set_defaults(func=_info)
     return parser

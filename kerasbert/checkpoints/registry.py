@@ -21,7 +21,7 @@ import json
 import os
 
 from kerasbert.checkpoints.errors import CheckpointError
-from kerasbert.utils.io import atomic_directory, atomic_write_json
+from kerasbert.utils.io import apply_default_modes, atomic_directory, atomic_write_json
 
 MANIFEST = "kerasbert-checkpoint.json"
 MANIFEST_FORMAT = 1
@@ -159,16 +159,6 @@ def _build_lock(path):
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
-def _readable_by_umask(folder):
-    """Temp folders/files are created 0700/0600; give the build the usual modes."""
-    mask = os.umask(0)
-    os.umask(mask)
-    os.chmod(folder, 0o777 & ~mask)
-    for name in os.listdir(folder):
-        if os.path.isfile(os.path.join(folder, name)):
-            os.chmod(os.path.join(folder, name), 0o666 & ~mask)
-
-
 def _run_builder(builtin, source, out_dir, progress):
     module_name, func_name = builtin.builder.split(":")
     module = importlib.import_module(module_name)
@@ -205,7 +195,7 @@ def build_checkpoint(spec, progress=True, force=False):
             manifest.update({k: v for k, v in facts.items() if k not in manifest})
             # Written last: its presence marks the folder complete.
             atomic_write_json(os.path.join(tmp, MANIFEST), manifest)
-            _readable_by_umask(tmp)
+            apply_default_modes(tmp)
     return folder
 
 

@@ -27,24 +27,18 @@ import numpy as np
 from kerasbert.checkpoints.errors import CheckpointError
 from kerasbert.checkpoints.info import TRIM_RECORD
 from kerasbert.checkpoints.registry import load_tokenizer, resolve_checkpoint
-from kerasbert.utils.io import apply_default_modes as _readable_by_umask, atomic_directory, atomic_write_json
+from kerasbert.utils.io import apply_default_modes, atomic_directory, atomic_write_json
 
 _UNUSED = re.compile(r"^\[unused\d+\]$")
 
 
 def read_corpus(corpus_csv, column):
     """All non-empty texts of `column` in a CSV file."""
-    import pandas as pd
+    from kerasbert.data import read_texts
 
     corpus_csv = os.fspath(corpus_csv)
-    try:
-        header = pd.read_csv(corpus_csv, nrows=0).columns.tolist()
-    except (OSError, ValueError) as error:
-        raise CheckpointError("%s: cannot read the corpus CSV (%s)" % (corpus_csv, error))
-    if column not in header:
-        raise CheckpointError("%s: no column %r (columns: %s)" % (corpus_csv, column, ", ".join(map(str, header))))
-    texts = pd.read_csv(corpus_csv, usecols=[column], dtype={column: str})[column].dropna()
-    texts = [t for t in texts.tolist() if t.strip()]
+    texts, _ = read_texts(corpus_csv, column)  # the one reader: encodings, layouts, bad rows
+    texts = [t for t in texts if t.strip()]
     if not texts:
         raise CheckpointError("%s: column %r holds no text" % (corpus_csv, column))
     return texts
@@ -215,7 +209,7 @@ def trim_checkpoint(spec, corpus_csv, column, out_dir, extra_top_n=0, batch_size
                 "old_ids": [int(i) for i in kept],  # new id -> old id
             }
             atomic_write_json(os.path.join(tmp, TRIM_RECORD), record, indent=None)
-            _readable_by_umask(tmp)
+            apply_default_modes(tmp)
         bar.update(1)
     return out_dir
 

@@ -44,7 +44,7 @@ __all__ = [
     "resolve_tokenizer",
 ]
 
-TASKS = ("classification", "regression")
+from kerasbert.tasks import TASKS, check_task  # noqa: E402  (re-exported)
 
 
 class LabelError(KerasbertError):
@@ -120,8 +120,7 @@ def _as_text(text, index):
 
 def encode_labels(labels, task="classification"):
     """Stars 1-5 -> int32 0-4 (classification) or float32 1-5 (regression)."""
-    if task not in TASKS:
-        raise ValueError("task must be one of %s, got %r" % (TASKS, task))
+    check_task(task)
     values = np.asarray(list(labels) if not hasattr(labels, "__array__") else labels)
     try:
         numbers = values.astype(np.float64)

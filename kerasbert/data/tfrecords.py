@@ -16,7 +16,8 @@ import re
 import numpy as np
 
 from kerasbert._backend import tf
-from kerasbert.data.pipeline import TASKS, _pad_id, encode_labels, encode_texts, resolve_tokenizer
+from kerasbert.data.pipeline import _pad_id, encode_labels, encode_texts, resolve_tokenizer
+from kerasbert.tasks import check_task
 
 __all__ = ["write_tfrecords", "tfrecord_dataset", "read_tfrecord_metadata", "shard_name"]
 
@@ -43,8 +44,7 @@ def write_tfrecords(texts, labels, tokenizer, out_dir, prefix="train", max_lengt
     temporary names and renamed when complete; the sidecar is written last.
     Returns the sidecar dict.
     """
-    if task not in TASKS:
-        raise ValueError("task must be one of %s, got %r" % (TASKS, task))
+    check_task(task)
     spec = tokenizer if isinstance(tokenizer, str) else None
     tokenizer = resolve_tokenizer(tokenizer)
     texts = list(texts)
@@ -133,8 +133,7 @@ def tfrecord_dataset(file_pattern, max_length, task="classification", batch_size
     Labels: int32 0-4 (classification) or float32 (regression). When a
     sidecar JSON is found, its max_length and task must match.
     """
-    if task not in TASKS:
-        raise ValueError("task must be one of %s, got %r" % (TASKS, task))
+    check_task(task)
     files = sorted(tf.io.gfile.glob(file_pattern))
     if not files:
         raise FileNotFoundError("no TFRecord files match %r" % (file_pattern,))

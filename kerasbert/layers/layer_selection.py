@@ -35,7 +35,7 @@ class LayerSelection(keras.layers.Layer):
         self.strategy = strategy
         self.supports_masking = True
 
-    def call(self, inputs):
+    def call(self, inputs, mask=None):
         inputs = list(inputs)
         if self.strategy == "embeddings":
             return inputs[0]

@@ -47,7 +47,11 @@ class MaskedMeanPooling(keras.layers.Layer):
 
 @keras.saving.register_keras_serializable(package="kerasbert")
 class MaskedMaxPooling(keras.layers.Layer):
-    """Max over unmasked tokens. `(batch, time, hidden)` -> `(batch, hidden)`."""
+    """Max over unmasked tokens. `(batch, time, hidden)` -> `(batch, hidden)`.
+
+    A row with no unmasked token (all padding) pools to zeros, as the masked
+    mean does, rather than to the large negative fill value.
+    """
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -58,7 +62,9 @@ class MaskedMaxPooling(keras.layers.Layer):
             return tf.reduce_max(inputs, axis=1)
         keep = tf.cast(mask, tf.bool)[:, :, tf.newaxis]
         masked = tf.where(keep, inputs, large_negative_number(inputs.dtype))
-        return tf.reduce_max(masked, axis=1)
+        pooled = tf.reduce_max(masked, axis=1)
+        has_tokens = tf.reduce_any(keep, axis=1)  # (batch, 1)
+        return tf.where(has_tokens, pooled, tf.zeros_like(pooled))
 
     def compute_mask(self, inputs, mask=None):
         return None

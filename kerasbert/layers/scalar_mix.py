@@ -25,7 +25,8 @@ class ScalarMix(keras.layers.Layer):
         do_layer_norm: normalise each layer (mask-aware, per sentence).
 
     Input: a list of N tensors `(batch, time, hidden)`, e.g. the encoder's
-        hidden states, with their `(batch, time)` padding mask.
+        hidden states, with their `(batch, time)` padding mask. N is fixed
+        at the first call; a later call with another N raises `ValueError`.
     Output: `(batch, time, hidden)`, carrying the same mask.
     """
 
@@ -50,6 +51,7 @@ class ScalarMix(keras.layers.Layer):
         if not isinstance(input_shape, (list, tuple)) or not input_shape:
             raise ValueError("ScalarMix expects a non-empty list of tensors, got %r" % (input_shape,))
         num_inputs = len(input_shape)
+        self.num_inputs = num_inputs
         if self.layer_indices is not None:
             for index in self.layer_indices:
                 if not -num_inputs <= index < num_inputs:
@@ -86,7 +88,14 @@ class ScalarMix(keras.layers.Layer):
         return tf.nn.softmax(self.scalar_parameters).numpy()
 
     def call(self, inputs, mask=None):
-        tensors = self._selected(list(inputs))
+        inputs = list(inputs)
+        if len(inputs) != self.num_inputs:
+            # As AllenNLP: the scalars belong to fixed layers, so a different count is a bug.
+            raise ValueError(
+                "ScalarMix %r was built for %d tensors but got %d"
+                % (self.name, self.num_inputs, len(inputs))
+            )
+        tensors = self._selected(inputs)
         mask = first_mask(mask)
         weights = tf.nn.softmax(tf.cast(self.scalar_parameters, tf.float32))
         mixed = 0.0

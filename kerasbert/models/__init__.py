@@ -10,6 +10,7 @@ from kerasbert.models.metrics import (
     rating_metrics,
 )
 from kerasbert.models.rating_model import (
+    DEFAULT_SCORE_RANGE,
     NUM_STARS,
     POOLINGS,
     build_feature_model,
@@ -19,10 +20,14 @@ from kerasbert.models.rating_model import (
     rating_analysis_model,
     rating_loss,
 )
+from kerasbert.models.rating_task import RatingModel, RatingPreprocessor
 
 __all__ = [
+    "DEFAULT_SCORE_RANGE",
     "NUM_STARS",
     "POOLINGS",
+    "RatingModel",
+    "RatingPreprocessor",
     "ScaledSigmoid",
     "StarAccuracy",
     "StarMAE",

@@ -6,19 +6,14 @@ first turns both into stars 1-5:
 
 - classification: predicted star = argmax + 1, true star = label + 1;
 - regression: predicted star = the score rounded and clipped to 1-5 for
-  accuracy and ±1 accuracy (halves round up); MAE and RMSE use the
-  continuous score.
+  accuracy and ±1 accuracy (`kerasbert.tasks.round_stars_tf`, halves round
+  up); MAE and RMSE use the continuous score.
 """
 
 from kerasbert._backend import keras, tf
+from kerasbert.tasks import TASKS, check_task, round_stars_tf
 
-TASKS = ("classification", "regression")
-
-
-def _check_task(task):
-    if task not in TASKS:
-        raise ValueError("task must be one of %s, got %r" % (TASKS, task))
-    return task
+__all__ = ["TASKS", "StarAccuracy", "StarMAE", "StarRMSE", "WithinOneAccuracy", "rating_metrics"]
 
 
 def true_and_predicted_stars(y_true, y_pred, task, rounded=True):
@@ -30,7 +25,7 @@ def true_and_predicted_stars(y_true, y_pred, task, rounded=True):
     true = tf.cast(tf.reshape(y_true, [-1]), tf.float32)
     predicted = tf.cast(tf.reshape(y_pred, [-1]), tf.float32)
     if rounded:
-        predicted = tf.clip_by_value(tf.floor(predicted + 0.5), 1.0, 5.0)  # half up, as the report
+        predicted = round_stars_tf(predicted)
     return true, predicted
 
 
@@ -41,7 +36,7 @@ class _StarMetric(keras.metrics.Mean):
 
     def __init__(self, task="classification", name=None, dtype=None):
         super().__init__(name=name or self.default_name, dtype=dtype)
-        self.task = _check_task(task)
+        self.task = check_task(task)
 
     def per_example(self, true, predicted):
         raise NotImplementedError

@@ -12,9 +12,13 @@ from kerasbert.layers import (
     TransformerEncoder,
 )
 from kerasbert.models.heads import ScaledSigmoid
-from kerasbert.models.metrics import _check_task, rating_metrics
+from kerasbert.models.metrics import rating_metrics
+from kerasbert.tasks import NUM_STARS, check_task
 
-NUM_STARS = 5
+# The regression head's output range. Wider than the stars 1-5, so that the
+# sigmoid need not saturate to reach the common 1 and 5 star labels;
+# `round_stars` clips the predicted star back to 1-5.
+DEFAULT_SCORE_RANGE = (0.5, 5.5)
 POOLINGS = ("self_attentive", "cls", "mean", "max")
 MODEL_INPUTS = ("input_ids", "attention_mask")
 
@@ -76,6 +80,7 @@ def build_rating_model(
     num_hops=30,
     penalty_coefficient=1.0,
     merge_hops="flatten",
+    score_range=DEFAULT_SCORE_RANGE,
     name=None,
 ):
     """A functional Keras model that rates a text 1-5 stars.
@@ -84,7 +89,7 @@ def build_rating_model(
         checkpoint: anything `TransformerEncoder` accepts (hub id, folder,
             kerasbert spec, or a transformers config).
         task: `"classification"` (softmax over 5 stars; labels 0-4) or
-            `"regression"` (one score in [1, 5]; labels 1-5).
+            `"regression"` (one score in `score_range`; labels 1-5).
         mode, top_k: encoder trainability, see `TransformerEncoder`.
         layers: `"scalar_mix"` over all hidden states, a list of layer
             indices to mix, or a fixed strategy from `LAYER_STRATEGIES`.
@@ -93,12 +98,16 @@ def build_rating_model(
         dropout: dropout before each dense layer of the head.
         attention_units, num_hops, penalty_coefficient, merge_hops:
             `SelfAttentivePooling` settings.
+        score_range: `(low, high)` of the regression score,
+            `low + (high - low) * sigmoid(logit)`; ignored for classification.
 
     Inputs: `{"input_ids", "attention_mask"}`, both `(batch, time)` int32.
     Output: `(batch, 5)` float32 probabilities, or `(batch, 1)` float32 score.
+    `kerasbert.RatingModel` wraps it with a tokenizer for raw-text use.
     Compile it with `compile_rating_model`.
     """
-    _check_task(task)
+    check_task(task)
+    low, high = _check_score_range(score_range)
     inputs, pooled, _ = _encode_and_pool(
         checkpoint,
         mode,
@@ -122,8 +131,18 @@ def build_rating_model(
         outputs = keras.layers.Activation("softmax", dtype="float32", name="stars")(logits)
     else:
         logit = keras.layers.Dense(1, name="logit")(x)
-        outputs = ScaledSigmoid(1.0, float(NUM_STARS), name="stars")(logit)
+        outputs = ScaledSigmoid(low, high, name="stars")(logit)
     return keras.Model(inputs, outputs, name=name or "rating_%s_%s" % (task, mode))
+
+
+def _check_score_range(score_range):
+    try:
+        low, high = (float(v) for v in score_range)
+    except (TypeError, ValueError):
+        raise ValueError("score_range must be two numbers (low, high), got %r" % (score_range,)) from None
+    if not low < high:
+        raise ValueError("score_range must have low < high, got %r" % (score_range,))
+    return low, high
 
 
 def build_feature_model(checkpoint, layers="last", pooling="mean", name="features"):
@@ -142,10 +161,15 @@ def build_feature_model(checkpoint, layers="last", pooling="mean", name="feature
 def rating_analysis_model(model):
     """Model with the rating model's outputs plus its pooled features.
 
+    `model` is a `build_rating_model` model or a `RatingModel` (its network).
     Returns a model mapping the same inputs to a dict with `stars` (the
     prediction), `features` (the pooled vector) and, for self-attentive
     pooling, `attention` `(batch, hops, time)`. It shares the weights.
     """
+    from kerasbert.models.rating_task import RatingModel
+
+    if isinstance(model, RatingModel):
+        model = model.network
     pooling_output = model.get_layer("pooling").output
     outputs = {"stars": model.output}
     if isinstance(pooling_output, (list, tuple)):
@@ -156,7 +180,8 @@ def rating_analysis_model(model):
 
 
 def rating_loss(task):
-    _check_task(task)
+    """Sparse categorical cross-entropy (labels 0-4) or mean squared error (stars)."""
+    check_task(task)
     if task == "classification":
         return keras.losses.SparseCategoricalCrossentropy()
     return keras.losses.MeanSquaredError()

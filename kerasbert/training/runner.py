@@ -1,7 +1,6 @@
 """The one runner behind every recipe: data -> encoder -> mix -> pool -> head -> report."""
 
 import os
-import shutil
 import tempfile
 import time
 
@@ -15,40 +14,11 @@ from kerasbert.utils.io import atomic_write_json
 SPLITS = ("train", "validation", "test")
 
 
-def _local_copy(path, workdir):
-    """CSV files on GCS (gs://) are copied locally before pandas reads them."""
-    if "://" not in path:
-        return path
-    local = os.path.join(workdir, os.path.basename(path))
-    tf.io.gfile.copy(path, local, overwrite=True)
-    return local
-
-
 def load_splits(config, verbose=True):
     """{split: DataFrame(movie, star, comment)} from prepared splits or a raw CSV."""
-    from kerasbert.data import load_split_csv, read_ratings_csv, split_frame
+    from kerasbert.data import load_recipe_splits
 
-    if not config.data:
-        raise ValueError("recipe %s has no data: pass --data (a CSV file or a prepared folder)" % config.name)
-    workdir = tempfile.mkdtemp(prefix="kerasbert-data-")
-    try:
-        split_files = [tf.io.gfile.join(config.data, name + ".csv") for name in SPLITS]
-        if tf.io.gfile.isdir(config.data):
-            missing = [path for path in split_files if not tf.io.gfile.exists(path)]
-            if missing:
-                raise FileNotFoundError(
-                    "%s is a folder but lacks %s; run data_scripts/prepare_douban.py first"
-                    % (config.data, ", ".join(missing))
-                )
-            splits = {name: load_split_csv(_local_copy(path, workdir)) for name, path in zip(SPLITS, split_files)}
-        else:
-            frame = read_ratings_csv(_local_copy(config.data, workdir))
-            report = frame.attrs.get("report", {})
-            if report.get("skipped_total") and verbose:
-                print("%s: skipped %d invalid row(s): %s" % (config.data, report["skipped_total"], report.get("skipped")))
-            splits = split_frame(frame, mode=config.split, seed=config.seed)
-    finally:
-        shutil.rmtree(workdir, ignore_errors=True)
+    splits = load_recipe_splits(config.data, split=config.split, seed=config.seed, verbose=verbose)
     caps = {"train": config.max_examples}
     caps["validation"] = caps["test"] = config.max_eval_examples or (
         max(config.max_examples // 4, 1) if config.max_examples else None
@@ -56,9 +26,6 @@ def load_splits(config, verbose=True):
     for name, cap in caps.items():
         if cap and len(splits[name]) > cap:
             splits[name] = splits[name].sample(n=cap, random_state=config.seed).sort_index()
-    for name in SPLITS:
-        if len(splits[name]) == 0:
-            raise ValueError("split %r of %s is empty; use more data or --split random" % (name, config.data))
     return splits
 
 
@@ -188,7 +155,8 @@ def run_recipe(config, verbose=True):
             checkpoint, task=config.task, mode=config.mode, top_k=config.top_k, layers=config.layers,
             pooling=config.pooling, hidden_units=config.hidden_units, dropout=config.dropout,
             attention_units=config.attention_units, num_hops=config.num_hops,
-            penalty_coefficient=config.penalty_coefficient, merge_hops=config.merge_hops, name=config.name,
+            penalty_coefficient=config.penalty_coefficient, merge_hops=config.merge_hops,
+            score_range=config.score_range, name=config.name,
         )
     plan = _cache_plan(config, model, on_tpu, verbose)
     if plan is not None:

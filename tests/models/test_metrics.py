@@ -2,6 +2,7 @@ import numpy as np
 import pytest
 
 from kerasbert.models import StarAccuracy, StarMAE, StarRMSE, WithinOneAccuracy, rating_metrics
+from kerasbert.tasks import round_stars, round_stars_tf
 
 TRUE_STARS = np.array([1, 2, 3, 4, 5, 5])
 PRED_STARS = np.array([1, 4, 3, 5, 3, 5])
@@ -25,13 +26,21 @@ def test_classification_metrics_match_hand_computation():
 
 
 def test_regression_metrics_round_for_accuracy_but_not_for_errors():
-    scores = np.array([1.2, 3.6, 3.4, 4.5, 2.4, 5.0])
+    # Scores from the (0.5, 5.5) head: 0.6 and 5.4 lie outside 1-5, 4.5 is a half.
+    scores = np.array([0.6, 3.6, 3.4, 4.5, 2.4, 5.4])
+    # Stars by hand (round half up, clip): 1, 4, 3, 5, 2, 5 against the truth 1, 2, 3, 4, 5, 5.
     values = metric_values(rating_metrics("regression"), TRUE_STARS.astype("float32"), scores[:, None])
-    rounded = np.clip(np.floor(scores + 0.5), 1, 5)  # half up: 4.5 -> 5
-    assert values["accuracy"] == pytest.approx(np.mean(rounded == TRUE_STARS))
-    assert values["within_one_accuracy"] == pytest.approx(np.mean(np.abs(rounded - TRUE_STARS) <= 1))
+    assert values["accuracy"] == pytest.approx(3 / 6)  # rows 0, 2 and 5
+    assert values["within_one_accuracy"] == pytest.approx(4 / 6)  # rows 1 (2->4) and 4 (5->2) are off by 2+
     assert values["mae"] == pytest.approx(np.mean(np.abs(scores - TRUE_STARS)), rel=1e-6)
     assert values["rmse"] == pytest.approx(np.sqrt(np.mean((scores - TRUE_STARS) ** 2)), rel=1e-6)
+
+
+def test_round_stars_rounds_half_up_and_clips():
+    scores = np.array([0.5, 0.74, 1.5, 2.5, 3.49, 4.5, 5.5, 7.0, -3.0])
+    expected = [1, 1, 2, 3, 3, 5, 5, 5, 1]  # by hand; NumPy's round would give 2.5 -> 2
+    np.testing.assert_array_equal(round_stars(scores), expected)
+    np.testing.assert_array_equal(round_stars_tf(scores.astype("float32")).numpy(), expected)
 
 
 def test_config_round_trip_and_bad_task():

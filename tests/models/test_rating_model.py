@@ -3,7 +3,13 @@ import pytest
 
 import kerasbert
 from kerasbert._backend import keras, tf
-from kerasbert.models import build_feature_model, build_rating_model, compile_rating_model, rating_analysis_model
+from kerasbert.models import (
+    DEFAULT_SCORE_RANGE,
+    build_feature_model,
+    build_rating_model,
+    compile_rating_model,
+    rating_analysis_model,
+)
 
 SMALL_POOL = dict(attention_units=8, num_hops=2)
 
@@ -35,7 +41,8 @@ def test_outputs_and_save_load_identical(tiny_bert_config, task, tmp_path):
         assert predictions.shape == (8, 5)
         np.testing.assert_allclose(predictions.sum(-1), 1.0, rtol=1e-5)
     else:
-        assert predictions.shape == (8, 1) and np.all((predictions >= 1) & (predictions <= 5))
+        low, high = DEFAULT_SCORE_RANGE
+        assert predictions.shape == (8, 1) and np.all((predictions >= low) & (predictions <= high))
     path = str(tmp_path / "model.keras")
     model.save(path)
     loaded = keras.models.load_model(path)
@@ -96,6 +103,21 @@ def test_feature_model_is_frozen_mean_pool(tiny_bert_config):
         build_feature_model(tiny_bert_config, pooling="self_attentive")
 
 
+@pytest.mark.parametrize("score_range", [(0.5, 5.5), (1.0, 5.0), (2.0, 3.0)])
+def test_regression_score_is_the_scaled_sigmoid_of_the_logit(tiny_bert_config, score_range):
+    model = build_rating_model(tiny_bert_config, task="regression", hidden_units=(), score_range=score_range,
+                               **SMALL_POOL)
+    model.get_layer("logit").bias.assign([3.0])  # push some scores towards the top of the range
+    x, _ = toy_task(n=6)
+    logit = keras.Model(model.inputs, model.get_layer("logit").output).predict(x, verbose=0)
+    low, high = score_range
+    expected = low + (high - low) / (1.0 + np.exp(-logit.astype(np.float64)))
+    scores = model.predict(x, verbose=0)
+    np.testing.assert_allclose(scores, expected, rtol=1e-6)
+    assert np.all((scores > low) & (scores < high))
+    assert model.get_layer("stars").get_config()["low"] == low
+
+
 def test_bad_arguments(tiny_bert_config):
     with pytest.raises(ValueError, match="task must be one of"):
         build_rating_model(tiny_bert_config, task="ranking")
@@ -103,6 +125,10 @@ def test_bad_arguments(tiny_bert_config):
         build_rating_model(tiny_bert_config, pooling="attention")
     with pytest.raises(ValueError, match="layers must be"):
         build_rating_model(tiny_bert_config, layers="top")
+    with pytest.raises(ValueError, match="score_range must have low < high"):
+        build_rating_model(tiny_bert_config, task="regression", score_range=(5, 1))
+    with pytest.raises(ValueError, match="score_range must be two numbers"):
+        build_rating_model(tiny_bert_config, task="regression", score_range=5)
 
 
 @pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])

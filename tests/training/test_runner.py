@@ -1,13 +1,17 @@
 import json
 import os
+import pathlib
 
 import numpy as np
 import pandas as pd
 import pytest
+from sklearn.metrics import accuracy_score, mean_absolute_error, mean_squared_error
 
-from kerasbert._backend import keras, tf
+from kerasbert._backend import keras
+from kerasbert.errors import RecipeError
 from kerasbert.training import load_recipe, load_trained_model, predict_texts, run_recipe
 from kerasbert.training import runner as runner_module
+from kerasbert.training.config import recipe_path
 from kerasbert.training.optimization import LinearWarmupDecay
 
 RECIPES = ["douban_classify_frozen", "douban_classify_finetune", "douban_regress_frozen", "douban_regress_finetune"]
@@ -34,8 +38,21 @@ def test_recipes_differ_only_in_configuration(name):
     assert load_recipe(name, epochs=7, seed=None).epochs == 7
 
 
+def test_a_recipe_in_the_working_directory_comes_first(tmp_path, monkeypatch):
+    local = tmp_path / "recipes"
+    (local / "data").mkdir(parents=True)
+    (local / "data" / "mine.csv").write_text("movie,star,comment\n")
+    values = json.loads(recipe_path("douban_classify_frozen").read_text(encoding="utf-8"))
+    values.update(epochs=11, data="data/mine.csv")
+    (local / "douban_classify_frozen.json").write_text(json.dumps(values))
+    monkeypatch.chdir(tmp_path)
+    config = load_recipe("douban_classify_frozen")
+    assert config.epochs == 11 and config.data == str(pathlib.Path("recipes") / "data" / "mine.csv")
+    assert load_recipe("douban_regress_frozen").epochs != 11  # the others still come from the package
+
+
 def test_bad_recipe_values(tmp_path):
-    with pytest.raises(FileNotFoundError, match="Recipes: douban_classify_finetune"):
+    with pytest.raises(RecipeError, match="no such recipe.*Recipes: douban_classify_finetune"):
         load_recipe("douban_sentiment")
     path = tmp_path / "r.json"
     path.write_text(json.dumps({"task": "ranking"}))
@@ -43,6 +60,9 @@ def test_bad_recipe_values(tmp_path):
         load_recipe(str(path))
     path.write_text(json.dumps({"tasks": "classification"}))
     with pytest.raises(ValueError, match="unknown recipe field"):
+        load_recipe(str(path))
+    path.write_text(json.dumps({"task": "regression", "score_range": [5, 1]}))
+    with pytest.raises(ValueError, match="score_range must have low < high"):
         load_recipe(str(path))
 
 
@@ -68,18 +88,35 @@ def test_run_recipe_end_to_end(name, checkpoint, tiny_chinese_checkpoint, demo_s
     log = pd.read_csv(out / "training_log.csv")
     assert list(log["epoch"]) == [0, 1]
 
-    # The saved model reproduces the report's numbers.
+    # The saved model reproduces the report's numbers: predict the same test split with the
+    # loaded model and recompute the metrics with scikit-learn.
     model, tokenizer, recipe = load_trained_model(str(out))
-    test = pd.read_csv(demo_sample_csv)
+    test = runner_module.load_splits(config, verbose=False)["test"]
     metrics = json.loads((out / "report" / "metrics.json").read_text())
-    assert metrics["n"] == 48
+    assert metrics["n"] == len(test) == 48
+    encoded = tokenizer(test["comment"].tolist(), truncation=True, max_length=32, padding="longest",
+                        return_tensors="np")
+    outputs = model.predict({k: encoded[k].astype("int32") for k in ("input_ids", "attention_mask")}, verbose=0)
+    true = test["star"].to_numpy()
+    if recipe["task"] == "classification":
+        stars = outputs.argmax(axis=-1) + 1
+        continuous = stars
+    else:
+        continuous = outputs[:, 0]
+        stars = np.clip(np.floor(continuous + 0.5), 1, 5)  # the documented rule: half up, clip to 1-5
+        stars_layer = model.get_layer("stars")
+        assert np.all((continuous >= stars_layer.low) & (continuous <= stars_layer.high))
+    assert metrics["accuracy"] == pytest.approx(accuracy_score(true, stars), abs=1e-9)
+    assert metrics["within_one_accuracy"] == pytest.approx(np.mean(np.abs(stars - true) <= 1), abs=1e-9)
+    assert metrics["mae"] == pytest.approx(mean_absolute_error(true, continuous), abs=1e-5)
+    assert metrics["rmse"] == pytest.approx(np.sqrt(mean_squared_error(true, continuous)), abs=1e-5)
+    assert summary["test_metrics"]["accuracy"] == metrics["accuracy"]
+
     report_md = (out / "report" / "report.md").read_text(encoding="utf-8")
     assert "confusion" in report_md.lower()
     predictions = predict_texts(model, tokenizer, test["comment"][:5].tolist(), recipe["task"], max_length=32,
                                 verbose=False)
-    assert predictions["stars"].shape == (5,) and set(predictions["stars"]) <= {1, 2, 3, 4, 5}
-    if recipe["task"] == "regression":
-        assert np.all((predictions["score"] >= 1) & (predictions["score"] <= 5))
+    np.testing.assert_array_equal(predictions["stars"], stars[:5])
     if recipe["pooling"] == "self_attentive":
         assert predictions["attention"][0].shape[0] == 4  # hops
     else:
