@@ -213,3 +213,13 @@ def run_layer_test(
     if run_save_load:
         _check_save_load(layer_cls, init_kwargs, arrays, mask, is_list)
     return _numpy(output)
+
+
+def token_batch(batch=4, time=6, vocab=60, seed=0):
+    """Random token ids with the first row padded after 4 tokens (a BERT-style input dict)."""
+    rng = np.random.default_rng(seed)
+    ids = rng.integers(3, vocab, size=(batch, time)).astype("int32")
+    mask = np.ones((batch, time), "int32")
+    mask[0, 4:] = 0
+    ids[0, 4:] = 0
+    return {"input_ids": ids, "attention_mask": mask}

@@ -2,19 +2,12 @@
 
 import numpy as np
 import pytest
+from layer_test_case import token_batch
 
 from kerasbert._backend import keras
 from kerasbert.layers import MaskedMeanPooling, TransformerEncoder
 from kerasbert.models import model_inputs
 
-
-def token_batch(batch=4, time=7, vocab=60, seed=0):
-    rng = np.random.default_rng(seed)
-    ids = rng.integers(3, vocab, size=(batch, time)).astype("int32")
-    mask = np.ones((batch, time), "int32")
-    mask[0, 4:] = 0
-    ids[0, 4:] = 0
-    return {"input_ids": ids, "attention_mask": mask}
 
 
 def three_layer_config(tiny_bert_config):
@@ -53,7 +46,7 @@ def run_twice(encoder, x):
 
 def test_frozen_blocks_run_in_inference_mode_under_top_k(tiny_bert_config):
     encoder = TransformerEncoder(three_layer_config(tiny_bert_config), mode="top_k", top_k=1)
-    x = token_batch()
+    x = token_batch(time=7)
     same = run_twice(encoder, x)
     # Embeddings and the two closed blocks: no dropout. The open top block: dropout.
     assert same == [True, True, True, False]
@@ -68,15 +61,15 @@ def test_top_k_zero_is_frozen(tiny_bert_config):
     encoder = TransformerEncoder(tiny_bert_config, mode="top_k", top_k=0)
     assert encoder.trainable_weights == []
     assert encoder.runs_in_inference_mode()
-    assert all(run_twice(encoder, token_batch()))
+    assert all(run_twice(encoder, token_batch(time=7)))
 
 
 def test_keras_trainable_false_means_inference_mode(tiny_bert_config):
     encoder = TransformerEncoder(tiny_bert_config, mode="full")
-    assert not all(run_twice(encoder, token_batch()))  # dropout on while trainable
+    assert not all(run_twice(encoder, token_batch(time=7)))  # dropout on while trainable
     encoder.trainable = False
     assert encoder.trainable_weights == []
-    assert all(run_twice(encoder, token_batch()))
+    assert all(run_twice(encoder, token_batch(time=7)))
     encoder.trainable = True
     names = [w.name for w in encoder.trainable_weights]
     assert names and not any("pooler" in name for name in names)
@@ -92,7 +85,7 @@ def test_closed_bottom_block_stays_fixed_during_fit(tiny_bert_config):
     blocks = encoder.transformer_blocks()
     before = [[w.numpy().copy() for w in block.weights] for block in blocks]
     embeddings_before = [w.numpy().copy() for w in encoder.main_layer().embeddings.weights]
-    x = token_batch(batch=8)
+    x = token_batch(batch=8, time=7)
     model.fit(x, np.ones((8, 2), "float32"), epochs=2, batch_size=4, verbose=0)
     for index, block in enumerate(blocks):
         changed = [not np.array_equal(a, w.numpy()) for a, w in zip(before[index], block.weights)]
@@ -103,7 +96,7 @@ def test_closed_bottom_block_stays_fixed_during_fit(tiny_bert_config):
 
 def test_call_blocks_matches_the_whole_encoder(tiny_bert_config):
     encoder = TransformerEncoder(three_layer_config(tiny_bert_config), mode="top_k", top_k=2)
-    x = token_batch()
+    x = token_batch(time=7)
     states = encoder(x, training=False)["hidden_states"]
     top = encoder.call_blocks(states[1], x["attention_mask"], 1, training=False)
     keep = x["attention_mask"].astype(bool)
@@ -114,6 +107,6 @@ def test_call_blocks_matches_the_whole_encoder(tiny_bert_config):
 def test_set_top_k_moves_the_inference_boundary(tiny_bert_config):
     encoder = TransformerEncoder(three_layer_config(tiny_bert_config), mode="top_k", top_k=1)
     encoder.set_top_k(3)
-    assert run_twice(encoder, token_batch()) == [True, False, False, False]
+    assert run_twice(encoder, token_batch(time=7)) == [True, False, False, False]
     with pytest.raises(ValueError, match="top_k"):
         TransformerEncoder(tiny_bert_config, mode="top_k")

@@ -1,5 +1,6 @@
 import numpy as np
 import pytest
+from layer_test_case import token_batch
 
 from kerasbert._backend import keras, tf
 from kerasbert.callbacks import GradualUnfreezing
@@ -7,13 +8,6 @@ from kerasbert.layers import MaskedMeanPooling, TransformerEncoder
 from kerasbert.models import model_inputs
 
 
-def token_batch(batch=4, time=6, vocab=60, seed=0):
-    rng = np.random.default_rng(seed)
-    ids = rng.integers(3, vocab, size=(batch, time)).astype("int32")
-    mask = np.ones((batch, time), "int32")
-    mask[0, 4:] = 0
-    ids[0, 4:] = 0
-    return {"input_ids": ids, "attention_mask": mask}
 
 
 def pooled_model(encoder, units=3):
