@@ -28,6 +28,7 @@ from kerasbert.analysis.plots import (
 from kerasbert.analysis.report import per_movie_table, worst_errors_table, write_evaluation_report
 from kerasbert.analysis.sentence_vectors import sentence_vectors, text_wmd, whitening_ranking
 from kerasbert.analysis.tokens import clean_token, merge_pieces_to_chars
+from kerasbert.analysis.title_scores import paired_difference, per_title_table, title_scores, title_spread
 from kerasbert.analysis.transfer import geometry_report, read_binary_csv, separation_scores
 from kerasbert.analysis.vectors import apply_whitening, bert_whitening, word_movers_distance
 from kerasbert.analysis.word_vectors import combine_layers, cosine_distances, mds_embedding, word_vectors
@@ -53,6 +54,8 @@ __all__ = [
     "LoadedEncoder",
     "mds_embedding",
     "merge_pieces_to_chars",
+    "paired_difference",
+    "per_title_table",
     "per_movie_table",
     "plot_attention_grid",
     "plot_attention_heatmap",
@@ -69,6 +72,8 @@ __all__ = [
     "sentence_vectors",
     "separation_scores",
     "text_wmd",
+    "title_scores",
+    "title_spread",
     "top_words_per_star",
     "use_cjk_font",
     "whitening_ranking",
