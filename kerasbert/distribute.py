@@ -216,8 +216,12 @@ def strategy_kind(strategy):
     return "cpu"
 
 
-# CPU features with native bfloat16 matrix multiplication (oneDNN uses them).
-CPU_BFLOAT16_FLAGS = ("avx512_bf16", "amx_bf16")
+# CPU features with which bfloat16 makes the encoder faster. AMX tiles (Intel
+# Sapphire Rapids and later) multiply bfloat16 many times faster than float32.
+# AVX-512 BF16 alone doubles the matmul peak but did not speed the encoder up
+# (2026-11-25, AMD EPYC, TF 2.21: predict 49.7 vs 49.9 examples/s, training
+# 0.5x-1.3x; benchmarks/RESULTS.md), so it keeps float32.
+CPU_BFLOAT16_FLAGS = ("amx_bf16",)
 
 
 def cpu_flags(path="/proc/cpuinfo"):
@@ -233,7 +237,7 @@ def cpu_flags(path="/proc/cpuinfo"):
 
 
 def cpu_has_bfloat16(flags=None):
-    """True where the CPU multiplies bfloat16 matrices natively (AVX-512 BF16 or AMX)."""
+    """True where bfloat16 is worth using on this CPU (AMX; see `CPU_BFLOAT16_FLAGS`)."""
     flags = cpu_flags() if flags is None else set(flags)
     return any(flag in flags for flag in CPU_BFLOAT16_FLAGS)
 
@@ -241,10 +245,10 @@ def cpu_has_bfloat16(flags=None):
 def mixed_precision_policy(setting="auto", strategy=None):
     """The policy name for a setting.
 
-    `auto` is bfloat16 on TPU, float16 on GPU, bfloat16 on a CPU with native
-    bfloat16 arithmetic (AVX-512 BF16 or AMX: about 1.5-2x the float32
-    throughput of the encoder there, see benchmarks/RESULTS.md), and float32
-    on other CPUs, where bfloat16 would be emulated and slower.
+    `auto` is bfloat16 on TPU, float16 on GPU, bfloat16 on a CPU with AMX
+    tiles, and float32 on other CPUs: measured on AVX-512 BF16 (without AMX),
+    bfloat16 was not faster (see `CPU_BFLOAT16_FLAGS`), and on CPUs without
+    native bfloat16 it is emulated and slower.
     """
     if setting not in PRECISIONS:
         raise ValueError("mixed precision must be one of %s, got %r" % (", ".join(PRECISIONS), setting))

@@ -40,7 +40,7 @@ def test_auto_precision_on_a_cpu_follows_its_bfloat16_flags(monkeypatch, tmp_pat
     assert "avx512_bf16" in distribute.cpu_flags(str(cpuinfo))
     assert distribute.cpu_flags(str(tmp_path / "missing")) == set()
     default = tf.distribute.get_strategy()
-    for flags, expected in [({"avx2", "fma"}, "float32"), ({"avx512f", "avx512_bf16"}, "mixed_bfloat16"),
+    for flags, expected in [({"avx2", "fma"}, "float32"), ({"avx512f", "avx512_bf16"}, "float32"),
                             ({"amx_bf16", "amx_tile"}, "mixed_bfloat16"), (set(), "float32")]:
         monkeypatch.setattr(distribute, "cpu_flags", lambda flags=flags: flags)
         assert mixed_precision_policy("auto", default) == expected

@@ -164,3 +164,30 @@ def test_linear_warmup_decay_schedule():
     expected = [0.0, 5e-4, 1e-3, 5e-4, 0.0, 0.0]
     np.testing.assert_allclose([float(schedule(s)) for s in steps], expected, atol=1e-9)
     assert LinearWarmupDecay(**schedule.get_config()).get_config() == schedule.get_config()
+
+
+def test_schedule_spans_every_step_and_top_k_trains_from_the_cache(tiny_chinese_checkpoint, demo_sample_csv,
+                                                                   tmp_path, monkeypatch, capsys):
+    """Length buckets add partial batches: the warm-up/decay schedule must count them (issue 12 item 1)."""
+    made = []
+    original = runner_module.make_optimizer
+
+    def recording_make_optimizer(*args, **kwargs):
+        made.append(original(*args, **kwargs))
+        return made[-1]
+
+    monkeypatch.setattr(runner_module, "make_optimizer", recording_make_optimizer)
+    config = small_recipe("douban_classify_finetune", tiny_chinese_checkpoint, demo_sample_csv, tmp_path / "run",
+                          mode="top_k", top_k=1)
+    run_recipe(config, verbose=True)
+    assert "Training from the encoder cache" in capsys.readouterr().out
+    optimizer = made[-1]
+    steps_run = int(optimizer.iterations.numpy())
+    schedule = optimizer.learning_rate
+    assert isinstance(schedule, LinearWarmupDecay)
+    # 160 rows in batches of 16 over two length buckets: more than ceil(160 / 16) = 10 batches an epoch.
+    assert steps_run > 2 * 10
+    assert schedule.total_steps == steps_run
+    assert float(schedule(steps_run - 1)) > 0.0  # the last step still learns
+    summary = json.loads((tmp_path / "run" / "summary.json").read_text())
+    assert summary["test_metrics"]["accuracy"] is not None
