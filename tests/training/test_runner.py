@@ -172,22 +172,27 @@ def test_schedule_spans_every_step_and_top_k_trains_from_the_cache(tiny_chinese_
     made = []
     original = runner_module.make_optimizer
 
-    def recording_make_optimizer(*args, **kwargs):
-        made.append(original(*args, **kwargs))
-        return made[-1]
+    def recording_make_optimizer(name, learning_rate, total_steps, warmup_ratio, weight_decay):
+        made.append((original(name, learning_rate, total_steps, warmup_ratio, weight_decay), learning_rate,
+                     total_steps, warmup_ratio))
+        return made[-1][0]
 
     monkeypatch.setattr(runner_module, "make_optimizer", recording_make_optimizer)
     config = small_recipe("douban_classify_finetune", tiny_chinese_checkpoint, demo_sample_csv, tmp_path / "run",
                           mode="top_k", top_k=1)
     run_recipe(config, verbose=True)
     assert "Training from the encoder cache" in capsys.readouterr().out
-    optimizer = made[-1]
-    steps_run = int(optimizer.iterations.numpy())
-    schedule = optimizer.learning_rate
-    assert isinstance(schedule, LinearWarmupDecay)
-    # 160 rows in batches of 16 over two length buckets: more than ceil(160 / 16) = 10 batches an epoch.
-    assert steps_run > 2 * 10
-    assert schedule.total_steps == steps_run
-    assert float(schedule(steps_run - 1)) > 0.0  # the last step still learns
+    _, peak, total_steps, warmup_ratio = made[-1]
+    # The batches an epoch really has: per length bucket (lengths <= 16, then 17-32), a ceil each.
+    from kerasbert.checkpoints import load_tokenizer
+
+    train = runner_module.load_splits(config, verbose=False)["train"]["comment"].tolist()
+    lengths = np.array([len(ids) for ids in load_tokenizer(tiny_chinese_checkpoint)(
+        train, truncation=True, max_length=32)["input_ids"]])
+    per_epoch = sum(-(-int(n) // 16) for n in (np.sum(lengths <= 16), np.sum(lengths > 16)) if n)
+    assert per_epoch > -(-len(train) // 16)  # more than the old ceil(rows / batch) count
+    assert total_steps == 2 * per_epoch
+    schedule = LinearWarmupDecay(peak, int(round(warmup_ratio * total_steps)), total_steps)
+    assert float(schedule(total_steps - 1)) > 0.0  # the last step still learns
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["test_metrics"]["accuracy"] is not None
