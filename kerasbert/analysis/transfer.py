@@ -20,6 +20,7 @@ def read_binary_csv(path, text_column=None, label_column=None):
     from collections import Counter
 
     from kerasbert.data import find_column, read_table
+    from kerasbert.data.reader import text_skip_reason
     from kerasbert.errors import InputError
 
     texts, labels, skipped = [], [], Counter()
@@ -37,12 +38,9 @@ def read_binary_csv(path, text_column=None, label_column=None):
         i_text = pick(text_column, TEXT_COLUMNS, "text")
         i_label = pick(label_column, LABEL_COLUMNS, "label")
         for record in table:
-            if record.fields is None:
-                skipped[record.problem[0]] += 1
-            elif len(record.fields) != len(table.header):
-                skipped["wrong_field_count"] += 1
-            elif not record.fields[i_text].strip():
-                skipped["text_empty"] += 1
+            reason = text_skip_reason(record, table.header, i_text)
+            if reason:
+                skipped[reason] += 1
             elif record.fields[i_label].strip() not in ("0", "1", "0.0", "1.0"):
                 skipped["label_not_0_or_1"] += 1
             else:

@@ -37,8 +37,7 @@ def read_corpus(corpus_csv, column):
     from kerasbert.data import read_texts
 
     corpus_csv = os.fspath(corpus_csv)
-    texts, _ = read_texts(corpus_csv, column)  # the one reader: encodings, layouts, bad rows
-    texts = [t for t in texts if t.strip()]
+    texts, _ = read_texts(corpus_csv, column)  # the one reader: encodings, layouts, empty and bad rows
     if not texts:
         raise CheckpointError("%s: column %r holds no text" % (corpus_csv, column))
     return texts

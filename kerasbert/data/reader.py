@@ -348,6 +348,17 @@ def read_table(path, encoding=None, delimiter=None):
     return Table(path, encoding=encoding, delimiter=delimiter)
 
 
+def text_skip_reason(record, header, text_index):
+    """Why `record` yields no text (a skip-report reason), or None when it does."""
+    if record.fields is None:
+        return record.problem[0]
+    if len(record.fields) != len(header):
+        return "wrong_field_count"
+    if not record.fields[text_index].strip():
+        return "text_empty"
+    return None
+
+
 def read_texts(path, column=None, encoding=None):
     """(texts, skipped) for the non-empty values of `column` (default: the
     layout's comment column); `skipped` counts the other records by reason."""
@@ -355,12 +366,9 @@ def read_texts(path, column=None, encoding=None):
     with read_table(path, encoding=encoding) as table:
         index = table.column(column)
         for record in table:
-            if record.fields is None:
-                skipped[record.problem[0]] += 1
-            elif len(record.fields) != len(table.header):
-                skipped["wrong_field_count"] += 1
-            elif not record.fields[index].strip():
-                skipped["text_empty"] += 1
+            reason = text_skip_reason(record, table.header, index)
+            if reason:
+                skipped[reason] += 1
             else:
                 texts.append(record.fields[index])
     return texts, skipped

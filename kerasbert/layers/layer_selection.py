@@ -3,14 +3,16 @@
 from kerasbert._backend import keras, tf
 from kerasbert.layers.masking import first_mask
 
-LAYER_STRATEGIES = (
-    "embeddings",
-    "last",
-    "second_to_last",
-    "sum_last_4",
-    "mean_last_4",
-    "concat_last_4",
-)
+# Each strategy and the hidden-state indices it reads (from the L+1 states).
+STRATEGY_LAYERS = {
+    "embeddings": (0,),
+    "last": (-1,),
+    "second_to_last": (-2,),
+    "sum_last_4": (-4, -3, -2, -1),
+    "mean_last_4": (-4, -3, -2, -1),
+    "concat_last_4": (-4, -3, -2, -1),
+}
+LAYER_STRATEGIES = tuple(STRATEGY_LAYERS)
 
 
 @keras.saving.register_keras_serializable(package="kerasbert")
@@ -51,6 +53,11 @@ class LayerSelection(keras.layers.Layer):
         if self.strategy == "mean_last_4":
             return tf.add_n(last_4) / tf.cast(4, last_4[0].dtype)
         return tf.concat(last_4, axis=-1)
+
+    @property
+    def layer_indices(self):
+        """The hidden-state indices this strategy reads, e.g. `(-1,)` for `last`."""
+        return STRATEGY_LAYERS[self.strategy]
 
     def compute_mask(self, inputs, mask=None):
         return first_mask(mask)

@@ -165,13 +165,12 @@ class TransformerEncoder(keras.layers.Layer):
             block.trainable = True
         # Under an open top, the frozen embeddings and lower blocks run in
         # inference mode (frozen mode already runs everything that way).
-        parts = [getattr(main, "embeddings", None)]
+        embeddings = getattr(main, "embeddings", None)
+        if embeddings is not None:
+            _run_in_inference_mode(embeddings, self.mode == "top_k")
         if self.mode == "top_k":
-            parts += self.transformer_blocks()
-        for index, part in enumerate(parts):
-            if part is not None:
-                frozen = self.mode == "top_k" and index - 1 < self.first_trainable_block
-                _run_in_inference_mode(part, frozen)
+            for index, block in enumerate(self.transformer_blocks()):
+                _run_in_inference_mode(block, index < self.first_trainable_block)
 
     def _trainable_variables(self):
         if not self.trainable or self.mode == "frozen":

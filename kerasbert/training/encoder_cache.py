@@ -66,19 +66,8 @@ def _mix_layer_indices(model, num_layers):
         mix = model.get_layer("scalar_mix")
     except ValueError:
         mix = None
-    if mix is not None:
-        chosen = mix.layer_indices
-        return sorted({everything[i] for i in chosen}) if chosen is not None else everything
-    selection = model.get_layer("layer_selection")
-    needs = {
-        "embeddings": [0],
-        "last": [-1],
-        "second_to_last": [-2],
-        "sum_last_4": [-4, -3, -2, -1],
-        "mean_last_4": [-4, -3, -2, -1],
-        "concat_last_4": [-4, -3, -2, -1],
-    }[selection.strategy]
-    return sorted({everything[i] for i in needs})
+    chosen = mix.layer_indices if mix is not None else model.get_layer("layer_selection").layer_indices
+    return sorted({everything[i] for i in chosen}) if chosen is not None else everything
 
 
 def cache_plan(model, encoder_name="encoder"):
