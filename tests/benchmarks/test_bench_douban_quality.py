@@ -1,0 +1,66 @@
+"""The quality benchmark reads a run's own predictions rather than predicting twice."""
+
+import importlib.util
+import os
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from kerasbert.analysis import write_evaluation_report
+
+BENCH = os.path.join(os.path.dirname(__file__), "..", "..", "benchmarks", "bench_douban_quality.py")
+
+
+@pytest.fixture(scope="module")
+def bench():
+    spec = importlib.util.spec_from_file_location("bench_douban_quality", BENCH)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def scored_frame(n=40, seed=0):
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({"movie": rng.choice(["活着", "霸王别姬", "英雄"], n), "star": rng.integers(1, 6, n),
+                         "comment": ["评论%d" % i for i in range(n)]}, index=np.arange(100, 100 + n))
+
+
+def test_report_predictions_are_the_reports_rows(bench, tmp_path):
+    scored = scored_frame()
+    rng = np.random.default_rng(1)
+    probabilities = rng.dirichlet(np.ones(5), len(scored))
+    predicted = probabilities.argmax(axis=1) + 1
+    write_evaluation_report(tmp_path, y_true=scored["star"].to_numpy(), y_pred=predicted, y_score=probabilities,
+                            task="classification", texts=scored["comment"].tolist(),
+                            movies=scored["movie"].tolist(), verbose=False)
+    frame = bench.report_predictions(str(tmp_path / "predictions.csv"), scored, "classification", "validation")
+    np.testing.assert_array_equal(frame["line"], scored.index)
+    np.testing.assert_array_equal(frame["predicted_star"], predicted)
+    np.testing.assert_allclose(frame["score"], probabilities.max(axis=1), rtol=1e-5)
+    assert set(frame["split"]) == {"validation"}
+
+
+def test_regression_report_predictions_keep_the_continuous_score(bench, tmp_path):
+    scored = scored_frame()
+    score = np.clip(scored["star"].to_numpy() + np.random.default_rng(2).normal(0, 0.8, len(scored)), 0.6, 5.4)
+    write_evaluation_report(tmp_path, y_true=scored["star"].to_numpy(), y_pred=score, y_score=score,
+                            task="regression", texts=None, verbose=False)
+    frame = bench.report_predictions(str(tmp_path / "predictions.csv"), scored, "regression", "test")
+    np.testing.assert_allclose(frame["score"], score, rtol=1e-5)
+    np.testing.assert_array_equal(frame["predicted_star"], np.clip(np.floor(score + 0.5), 1, 5))
+
+
+def test_report_of_other_rows_is_refused(bench, tmp_path):
+    scored = scored_frame()
+    write_evaluation_report(tmp_path, y_true=scored["star"].to_numpy()[:-1], y_pred=scored["star"].to_numpy()[:-1],
+                            task="classification", texts=None, verbose=False)
+    with pytest.raises(SystemExit, match="does not hold the 40 scored rows"):
+        bench.report_predictions(str(tmp_path / "predictions.csv"), scored, "classification", "test")
+
+
+def test_tag_names_a_variant(bench):
+    assert bench.method_name("douban_classify_finetune", "top2") == "douban_classify_finetune+top2"
+    assert bench.method_name("recipes/mine.json") == "mine"
+    with pytest.raises(SystemExit):
+        bench.main(["--tag", "a/b", "--methods", "tfidf"])
