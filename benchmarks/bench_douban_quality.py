@@ -74,10 +74,14 @@ TFIDF_LR, TFIDF_RIDGE, FROZEN_LR = "tfidf_char13_logreg", "tfidf_char13_ridge", 
 REFERENCE = {"classification": TFIDF_LR, "regression": TFIDF_RIDGE}  # what each task is compared with
 LABELS = {"accuracy": "accuracy", "within_one_accuracy": "±1 accuracy", "macro_f1": "macro-F1", "mae": "MAE",
           "rmse": "RMSE", "quadratic_weighted_kappa": "QWK"}
-# The benchmark decides which rows each recipe sees; these fields would bypass that.
-FORBIDDEN_OVERRIDES = ("data", "split", "max_examples", "max_eval_examples", "output_dir")
+# The benchmark decides which rows each recipe sees; these fields would bypass that. (`max_examples`
+# may subsample the training rows, e.g. to fit a wall-clock budget; validation and scored rows stay whole.)
+FORBIDDEN_OVERRIDES = ("data", "split", "max_eval_examples", "output_dir")
+NO_EVAL_CAP = 10 ** 9
 TIMINGS = {"train_seconds": "train s", "wall_seconds": "wall s"}
 PREDICTION_PREFIX = "predictions_"
+PROBABILITY_COLUMNS = ("p1", "p2", "p3", "p4", "p5")
+EXPECTED_SUFFIX = " (expected star)"
 SPREAD_MIN_ROWS = 20
 
 
@@ -124,9 +128,13 @@ def split_sizes(splits, score_on):
     return sizes
 
 
-def prediction_frame(scored, stars, score, task, split):
-    """The saved predictions of one method: enough to re-score it without the model."""
-    return pd.DataFrame({
+def prediction_frame(scored, stars, score, task, split, probabilities=None):
+    """The saved predictions of one method: enough to re-score it without the model.
+
+    probabilities: a classifier's (n, 5) star probabilities, kept as p1..p5 so
+    that its expected star can be scored too (see `expected_star_frame`).
+    """
+    frame = pd.DataFrame({
         "line": scored.index.to_numpy(),
         "movie": scored["movie"].to_numpy(),
         "star": scored["star"].to_numpy(),
@@ -135,9 +143,28 @@ def prediction_frame(scored, stars, score, task, split):
         "task": task,
         "split": split,
     })
+    if probabilities is not None:
+        for star, column in enumerate(PROBABILITY_COLUMNS):
+            frame[column] = np.asarray(probabilities, dtype=float)[:, star]
+    return frame
+
+
+def expected_star_frame(frame):
+    """A classifier's expected star sum(k * p_k) as a regression: MAE and RMSE use the ordinal structure."""
+    expected = frame[list(PROBABILITY_COLUMNS)].to_numpy() @ np.arange(1, 6)
+    derived = frame.drop(columns=list(PROBABILITY_COLUMNS)).assign(task="regression", score=expected)
+    derived["predicted_star"] = round_stars(expected)
+    return derived
 
 
 # ---------------------------------------------------------------- methods
+
+
+def star_probabilities(classifier, probabilities):
+    """(n, 5) probabilities of stars 1-5 from a scikit-learn classifier (0 for a star it never saw)."""
+    full = np.zeros((len(probabilities), 5))
+    full[:, np.asarray(classifier.classes_, dtype=int) - 1] = probabilities
+    return full
 
 
 def tfidf_baselines(splits, split):
@@ -156,14 +183,15 @@ def tfidf_baselines(splits, split):
     started = time.time()
     classifier = LogisticRegression(max_iter=2000, C=2.0).fit(x_train, y_train)
     lr_seconds = vectorize_seconds + time.time() - started
-    probabilities = classifier.predict_proba(x_test)
-    stars = classifier.classes_[probabilities.argmax(axis=1)]
+    probabilities = star_probabilities(classifier, classifier.predict_proba(x_test))
+    stars = probabilities.argmax(axis=1) + 1
     started = time.time()
     ridge = Ridge(alpha=1.0).fit(x_train, y_train)
     ridge_seconds = vectorize_seconds + time.time() - started
     score = np.clip(ridge.predict(x_test), 1, 5)
     return {
-        TFIDF_LR: (prediction_frame(splits["test"], stars, probabilities.max(axis=1), "classification", split),
+        TFIDF_LR: (prediction_frame(splits["test"], stars, probabilities.max(axis=1), "classification", split,
+                                    probabilities),
                    round(lr_seconds, 1)),
         TFIDF_RIDGE: (prediction_frame(splits["test"], round_stars(score), score, "regression", split),
                       round(ridge_seconds, 1)),
@@ -189,9 +217,10 @@ def frozen_mean_pool_baseline(splits, checkpoint, max_length, split, batch_size=
     x_train = features(splits["train"])
     classifier = LogisticRegression(max_iter=3000, C=1.0).fit(x_train, splits["train"]["star"])
     seconds = round(time.time() - started, 1)
-    probabilities = classifier.predict_proba(features(splits["test"]))
-    stars = classifier.classes_[probabilities.argmax(axis=1)]
-    return prediction_frame(splits["test"], stars, probabilities.max(axis=1), "classification", split), seconds
+    probabilities = star_probabilities(classifier, classifier.predict_proba(features(splits["test"])))
+    stars = probabilities.argmax(axis=1) + 1
+    frame = prediction_frame(splits["test"], stars, probabilities.max(axis=1), "classification", split, probabilities)
+    return frame, seconds
 
 
 def recipe_method(name, args, folder, splits, overrides):
@@ -212,6 +241,7 @@ def recipe_method(name, args, folder, splits, overrides):
                     epochs=args.frozen_epochs if "frozen" in name else args.finetune_epochs, seed=args.seed,
                     output_dir=os.path.join(args.out, label))
     settings.update(overrides)
+    settings["max_eval_examples"] = NO_EVAL_CAP  # every validation and scored row, whatever max_examples is
     config = load_recipe(name, **settings)
     started = time.time()
     summary = run_recipe(config)
@@ -227,11 +257,9 @@ def report_predictions(path, scored, task, split):
     table = pd.read_csv(path)
     if len(table) != len(scored) or not np.array_equal(table["star"].to_numpy(), scored["star"].to_numpy()):
         raise SystemExit("%s: does not hold the %d scored rows in order" % (path, len(scored)))
-    if task == "classification":
-        score = table[["p%d" % star for star in range(1, 6)]].to_numpy().max(axis=1)
-    else:
-        score = table["score"].to_numpy()
-    return prediction_frame(scored, table["predicted_star"].to_numpy(), score, task, split)
+    probabilities = table[list(PROBABILITY_COLUMNS)].to_numpy() if task == "classification" else None
+    score = probabilities.max(axis=1) if task == "classification" else table["score"].to_numpy()
+    return prediction_frame(scored, table["predicted_star"].to_numpy(), score, task, split, probabilities)
 
 
 def reused_model_method(label, args, splits):
@@ -255,10 +283,11 @@ def reused_model_method(label, args, splits):
     predictions = predict_texts(model, tokenizer, splits["test"]["comment"].tolist(), recipe["task"],
                                 max_length=recipe["max_length"], batch_size=max(recipe["batch_size"], 64),
                                 verbose=True)
-    score = predictions["score"]
+    score, probabilities = predictions["score"], None
     if recipe["task"] == "classification":
-        score = score.max(axis=1)
-    frame = prediction_frame(splits["test"], predictions["stars"], score, recipe["task"], args.score_on)
+        score, probabilities = score.max(axis=1), score
+    frame = prediction_frame(splits["test"], predictions["stars"], score, recipe["task"], args.score_on,
+                             probabilities)
     extra = {"wall_seconds": earlier.get("wall_seconds"), "epochs_run": summary.get("epochs_run"),
              "predict_seconds": round(time.time() - started, 1), "model_from": model_dir, "recipe": recipe}
     return frame, summary["train_seconds"], extra
@@ -360,7 +389,17 @@ def _score_args(frame):
 
 
 def score_methods(predictions, cap_per_title, n_boot, seed):
-    """Scores, paired differences and per-title tables for every method's predictions."""
+    """Scores, paired differences and per-title tables for every method's predictions.
+
+    A classifier with saved star probabilities is also scored by its expected
+    star, as a regressor against ridge (`<method> (expected star)`).
+    """
+    expanded = {}
+    for method, frame in predictions.items():
+        expanded[method] = frame
+        if frame["task"].iloc[0] == "classification" and set(PROBABILITY_COLUMNS) <= set(frame.columns):
+            expanded[method + EXPECTED_SUFFIX] = expected_star_frame(frame)
+    predictions = expanded
     results, tables = {}, []
     for method, frame in predictions.items():
         pred, task, score = _score_args(frame)

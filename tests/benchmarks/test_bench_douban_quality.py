@@ -64,3 +64,29 @@ def test_tag_names_a_variant(bench):
     assert bench.method_name("recipes/mine.json") == "mine"
     with pytest.raises(SystemExit):
         bench.main(["--tag", "a/b", "--methods", "tfidf"])
+
+
+def test_expected_star_is_scored_as_a_regressor_against_ridge(bench):
+    scored = scored_frame(n=60)
+    rng = np.random.default_rng(3)
+    probabilities = rng.dirichlet(np.ones(5), len(scored))
+    classifier = bench.prediction_frame(scored, probabilities.argmax(axis=1) + 1, probabilities.max(axis=1),
+                                        "classification", "test", probabilities)
+    ridge_score = np.clip(scored["star"].to_numpy() + rng.normal(0, 1, len(scored)), 1, 5)
+    ridge = bench.prediction_frame(scored, np.clip(np.floor(ridge_score + 0.5), 1, 5), ridge_score, "regression",
+                                   "test")
+    results, _ = bench.score_methods({bench.TFIDF_LR: classifier, bench.TFIDF_RIDGE: ridge}, cap_per_title=500,
+                                     n_boot=20, seed=0)
+    derived = results[bench.TFIDF_LR + bench.EXPECTED_SUFFIX]
+    expected = probabilities @ np.arange(1, 6)
+    assert derived["task"] == "regression"
+    assert derived["scores"]["rows"]["mae"]["value"] == pytest.approx(np.mean(np.abs(expected - scored["star"])))
+    assert derived["difference"]["reference"] == bench.TFIDF_RIDGE
+
+
+def test_star_probabilities_place_each_class_in_its_column(bench):
+    class Classifier:
+        classes_ = np.array([1, 3, 5])
+
+    full = bench.star_probabilities(Classifier(), np.array([[0.2, 0.3, 0.5]]))
+    np.testing.assert_allclose(full, [[0.2, 0.0, 0.3, 0.0, 0.5]])
