@@ -177,6 +177,8 @@ def make_dataset(
     strategy=None,
     repeat=False,
     progress=None,
+    titles=None,
+    rows_per_title=None,
 ):
     """Batched dataset of ({"input_ids", "attention_mask"}, label) from texts.
 
@@ -186,6 +188,9 @@ def make_dataset(
     `fixed_length=True` (then every batch is (batch_size, max_length) and
     the last partial batch is dropped). `shuffle`: a seeded shuffle,
     reshuffled each epoch, the same sequence of epochs for the same seed.
+    `rows_per_title` (with `titles`, one per text): each epoch draws at most
+    that many rows of each title, afresh every epoch
+    (`kerasbert.data.title_sampling`).
     """
     tokenizer = resolve_tokenizer(tokenizer)
     if batch_size < 1:
@@ -204,24 +209,45 @@ def make_dataset(
         if len(label_array) != len(texts):
             raise ValueError("%d texts but %d labels" % (len(texts), len(label_array)))
     flat_ids, lengths = encode_texts(texts, tokenizer, max_length=max_length, progress=progress)
+    sampling = title_sampling(titles, lengths, rows_per_title, fixed_length, bucket_boundaries, max_length)
     return _dataset_from_encoded(
         flat_ids, lengths, label_array, pad_id=_pad_id(tokenizer), batch_size=batch_size,
         max_length=max_length, shuffle=shuffle, seed=seed, fixed_length=fixed_length,
         drop_remainder=drop_remainder, bucket_boundaries=bucket_boundaries,
-        shuffle_buffer=shuffle_buffer, repeat=repeat,
+        shuffle_buffer=shuffle_buffer, repeat=repeat, sampling=sampling,
     )
+
+
+def title_sampling(titles, lengths, rows_per_title, fixed_length=False, bucket_boundaries=None, max_length=128):
+    """The `TitleSampling` for a per-title cap (None without one), stratified by the pipeline's buckets."""
+    if rows_per_title is None:
+        return None
+    from kerasbert.data.title_sampling import TitleSampling
+
+    if titles is None:
+        raise ValueError("rows_per_title needs the title of each text (titles=)")
+    if fixed_length:
+        boundaries = ()
+    else:
+        boundaries = default_bucket_boundaries(max_length) if bucket_boundaries is None else bucket_boundaries
+    return TitleSampling.build(list(titles), lengths, rows_per_title, boundaries)
 
 
 def _dataset_from_encoded(flat_ids, lengths, label_array, pad_id, batch_size, max_length, shuffle=False,
                           seed=0, fixed_length=False, drop_remainder=False, bucket_boundaries=None,
-                          shuffle_buffer=None, repeat=False):
+                          shuffle_buffer=None, repeat=False, sampling=None):
     n = int(len(lengths))
     ragged = tf.RaggedTensor.from_row_lengths(tf.constant(flat_ids, tf.int32), tf.constant(lengths, tf.int64))
-    if label_array is not None:
+    if sampling is not None:  # an epoch is a fresh per-title draw of row indices, already shuffled
+        label_tensor = None if label_array is None else tf.constant(label_array)
+        ds = sampling.dataset(seed).map(
+            lambda row: ragged[row] if label_tensor is None else (ragged[row], label_tensor[row]))
+        lengths = sampling.count_lengths
+    elif label_array is not None:
         ds = tf.data.Dataset.from_tensor_slices((ragged, label_array))
     else:
         ds = tf.data.Dataset.from_tensor_slices(ragged)
-    if shuffle and n > 1:
+    if shuffle and n > 1 and sampling is None:
         buffer = n if shuffle_buffer is None else max(1, min(int(shuffle_buffer), n))
         ds = ds.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
     if repeat:

@@ -9,6 +9,8 @@ TRAIN_FLAGS = (
     ("--data", "data", str, "a ratings CSV (split here) or a folder with train/validation/test.csv"),
     ("--split", "split", str, "by-movie or random (for a raw CSV)"),
     ("--max-examples", "max_examples", int, "cap on training rows"),
+    ("--rows-per-title", "rows_per_title", int, "at most this many training rows per title each epoch, "
+                                                "drawn afresh every epoch"),
     ("--max-eval-examples", "max_eval_examples", int, "cap on validation and test rows"),
     ("--epochs", "epochs", int, None),
     ("--batch-size", "batch_size", int, "per-replica batch size"),

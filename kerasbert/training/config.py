@@ -44,6 +44,9 @@ class RecipeConfig:
     data: str = ""
     split: str = "by-movie"  # or "random"
     max_examples: Optional[int] = None  # cap on training rows
+    # At most this many training rows per title in each epoch, drawn afresh every epoch
+    # (kerasbert.data.title_sampling): a few titles hold most rows; None keeps every row.
+    rows_per_title: Optional[int] = None
     max_eval_examples: Optional[int] = None  # cap on validation and test rows
     max_length: int = 128
     # Optimisation
@@ -89,6 +92,8 @@ class RecipeConfig:
         for field in ("epochs", "batch_size", "max_length"):
             if getattr(self, field) < 1:
                 raise ValueError("recipe %s: %s must be >= 1" % (self.name, field))
+        if self.rows_per_title is not None and self.rows_per_title < 1:
+            raise ValueError("recipe %s: rows_per_title must be >= 1 (or null for every row)" % self.name)
 
     @property
     def monitor(self):

@@ -319,13 +319,14 @@ def model_on_cache(model, plan, encoder_name="encoder"):
 
 
 def cached_dataset(store, labels=None, task="classification", batch_size=32, max_length=128, shuffle=False,
-                   seed=0, bucket_boundaries=None, drop_remainder=False):
+                   seed=0, bucket_boundaries=None, drop_remainder=False, titles=None, rows_per_title=None):
     """Batches `({"cached_states", "attention_mask"}, label)` read from `store`.
 
-    The same shuffle and length buckets as `kerasbert.data.make_dataset` on
-    the same texts, so a cached run sees the same batches in the same order.
+    The same shuffle, length buckets and per-title sampling
+    (`rows_per_title`) as `kerasbert.data.make_dataset` on the same texts, so
+    a cached run sees the same batches in the same order.
     """
-    from kerasbert.data.pipeline import _count_batches, default_bucket_boundaries, encode_labels
+    from kerasbert.data.pipeline import _count_batches, default_bucket_boundaries, encode_labels, title_sampling
 
     lengths = np.asarray(store.row_lengths, np.int64)
     n = len(lengths)
@@ -337,12 +338,19 @@ def cached_dataset(store, labels=None, task="classification", batch_size=32, max
         if len(label_array) != n:
             raise ValueError("%d cached texts but %d labels" % (n, len(label_array)))
         slices = slices + (label_array,)
-    ds = tf.data.Dataset.from_tensor_slices(slices)
-    if shuffle and n > 1:
-        ds = ds.shuffle(n, seed=seed, reshuffle_each_iteration=True)
     if bucket_boundaries is None:
         bucket_boundaries = default_bucket_boundaries(max_length)
     bucket_boundaries = sorted(int(b) for b in bucket_boundaries)
+    sampling = title_sampling(titles, lengths, rows_per_title, bucket_boundaries=bucket_boundaries)
+    if sampling is not None:  # an epoch is a fresh per-title draw of row indices, already shuffled
+        columns = [tf.constant(column) for column in slices]
+        ds = sampling.dataset(seed).map(lambda row: tuple(column[row] for column in columns))
+        count_lengths = sampling.count_lengths
+    else:
+        ds = tf.data.Dataset.from_tensor_slices(slices)
+        if shuffle and n > 1:
+            ds = ds.shuffle(n, seed=seed, reshuffle_each_iteration=True)
+        count_lengths = lengths
     if bucket_boundaries:
         ds = ds.bucket_by_sequence_length(
             element_length_func=lambda row, length, *rest: tf.cast(length, tf.int32),
@@ -363,7 +371,7 @@ def cached_dataset(store, labels=None, task="classification", batch_size=32, max
         return (features, label[0]) if label else features
 
     ds = ds.map(read, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    batches = _count_batches(lengths, batch_size, False, drop_remainder, bucket_boundaries, max_length)
+    batches = _count_batches(count_lengths, batch_size, False, drop_remainder, bucket_boundaries, max_length)
     ds = ds.apply(tf.data.experimental.assert_cardinality(batches))
     return ds.prefetch(tf.data.AUTOTUNE)
 

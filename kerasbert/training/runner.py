@@ -90,10 +90,17 @@ def _datasets(config, splits, tokenizer, batch_size, strategy, on_tpu):
     common = dict(tokenizer=tokenizer, task=config.task, batch_size=batch_size, max_length=config.max_length,
                   fixed_length=on_tpu, drop_remainder=on_tpu, strategy=strategy)
     train = make_dataset(splits["train"]["comment"].tolist(), splits["train"]["star"].to_numpy(),
-                         shuffle=True, seed=config.seed, **common)
+                         shuffle=True, seed=config.seed, **_title_cap(config, splits), **common)
     validation = make_dataset(splits["validation"]["comment"].tolist(), splits["validation"]["star"].to_numpy(),
                               **common)
     return train, validation
+
+
+def _title_cap(config, splits):
+    """The per-title cap on training rows per epoch, as pipeline arguments."""
+    if config.rows_per_title is None:
+        return {}
+    return {"titles": splits["train"]["movie"].astype(str).tolist(), "rows_per_title": config.rows_per_title}
 
 
 def _cache_plan(config, model, on_tpu, verbose):
@@ -116,7 +123,8 @@ def _cached_datasets(config, splits, model, tokenizer, checkpoint, plan, batch_s
         store = build_or_load_cache(model, tokenizer, splits[name]["comment"].tolist(), config.max_length, plan,
                                     checkpoint, verbose=verbose, description="%s texts" % name)
         datasets.append(cached_dataset(store, splits[name]["star"].to_numpy(), config.task, batch_size,
-                                       config.max_length, shuffle=shuffle, seed=config.seed))
+                                       config.max_length, shuffle=shuffle, seed=config.seed,
+                                       **(_title_cap(config, splits) if name == "train" else {})))
     return datasets
 
 
@@ -146,6 +154,11 @@ def run_recipe(config, verbose=True):
               % (config.name, config.task, config.mode, strategy.num_replicas_in_sync, policy, out_dir))
 
     splits = load_splits(config, verbose)
+    if config.rows_per_title is not None and verbose:
+        per_title = splits["train"]["movie"].value_counts().to_numpy()
+        print("Each epoch draws at most %d rows per title: %d of %d training rows, from %d titles"
+              % (config.rows_per_title, int((per_title.clip(max=config.rows_per_title)).sum()),
+                 len(splits["train"]), len(per_title)))
     checkpoint = prepare_checkpoint(config, splits, verbose)
     tokenizer = load_tokenizer(checkpoint)
     batch_size = global_batch_size(config.batch_size, strategy)

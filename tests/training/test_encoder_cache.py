@@ -171,3 +171,22 @@ def test_model_trained_on_the_cache_saves_as_the_whole_model(config, tokenizer, 
     loaded = keras.models.load_model(str(tmp_path / "model.keras"), compile=False)
     np.testing.assert_allclose(loaded.predict_on_batch(inputs), in_memory, rtol=1e-5, atol=1e-6)
     assert loaded.get_layer("encoder").mode == "top_k"
+
+
+def test_cached_batches_follow_the_same_title_sampling(config, tokenizer, corpus):
+    texts, stars = corpus
+    titles = ["big"] * 60 + ["small%d" % (i % 6) for i in range(36)]
+    model = build(config, "frozen", None, "scalar_mix", "mean")
+    store = build_or_load_cache(model, tokenizer, texts, 32, cache_plan(model), "tiny", verbose=False)
+    common = dict(batch_size=8, max_length=32, shuffle=True, seed=4, titles=titles, rows_per_title=10)
+    plain = make_dataset(texts, stars, tokenizer=tokenizer, **common)
+    cached = cached_dataset(store, stars, **common)
+    assert int(plain.cardinality()) == int(cached.cardinality())
+    for _ in range(2):  # a fresh draw each epoch, the same one on both sides
+        pairs = list(zip(plain, cached))
+        assert len(pairs) == int(plain.cardinality())
+        for (features, labels), (cached_features, cached_labels) in pairs:
+            np.testing.assert_array_equal(labels.numpy(), cached_labels.numpy())
+            np.testing.assert_array_equal(features["attention_mask"].numpy(),
+                                          cached_features["attention_mask"].numpy())
+        assert sum(len(labels) for (_, labels), _ in pairs) == 10 + 36

@@ -196,3 +196,25 @@ def test_schedule_spans_every_step_and_top_k_trains_from_the_cache(tiny_chinese_
     assert float(schedule(total_steps - 1)) > 0.0  # the last step still learns
     summary = json.loads((tmp_path / "run" / "summary.json").read_text())
     assert summary["test_metrics"]["accuracy"] is not None
+
+
+@pytest.mark.parametrize("cache", [True, False])
+def test_rows_per_title_caps_each_epoch(tiny_chinese_checkpoint, demo_sample_csv, tmp_path, monkeypatch, cache):
+    steps = []
+    original = runner_module.make_optimizer
+
+    def recording_make_optimizer(name, learning_rate, total_steps, warmup_ratio, weight_decay):
+        steps.append(total_steps)
+        return original(name, learning_rate, total_steps, warmup_ratio, weight_decay)
+
+    monkeypatch.setattr(runner_module, "make_optimizer", recording_make_optimizer)
+    config = small_recipe("douban_classify_finetune", tiny_chinese_checkpoint, demo_sample_csv, tmp_path / "run",
+                          mode="top_k", top_k=1, rows_per_title=4, cache=cache, split="random")
+    run_recipe(config, verbose=False)
+    titles = runner_module.load_splits(config, verbose=False)["train"]["movie"].value_counts()
+    rows = int(np.minimum(titles.to_numpy(), 4).sum())
+    assert rows < titles.sum()  # the cap bites
+    per_epoch = steps[-1] // config.epochs
+    assert -(-rows // 16) <= per_epoch <= -(-rows // 16) + 1  # two length buckets: at most one extra batch
+    log = pd.read_csv(tmp_path / "run" / "training_log.csv")
+    assert len(log) == config.epochs
