@@ -1,7 +1,7 @@
 """At most N training rows per title in each epoch, drawn afresh every epoch.
 
 Ratings cluster by title, and a few titles hold most Douban rows (in the
-by-movie split of the shared data, 4 of 280 training titles hold 89% of the
+by-movie split of the shared data, 4 of 280 training titles hold 88% of the
 training rows, with opposite star mixes). Trained on every row, a model
 learns those titles. Capping each title's rows per epoch weighs titles more
 evenly, and re-drawing the cap every epoch still shows the model every row
