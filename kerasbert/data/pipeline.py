@@ -209,7 +209,7 @@ def make_dataset(
         if len(label_array) != len(texts):
             raise ValueError("%d texts but %d labels" % (len(texts), len(label_array)))
     flat_ids, lengths = encode_texts(texts, tokenizer, max_length=max_length, progress=progress)
-    sampling = title_sampling(titles, lengths, rows_per_title, fixed_length, bucket_boundaries, max_length)
+    sampling = make_title_sampling(titles, lengths, rows_per_title, fixed_length, bucket_boundaries, max_length)
     return _dataset_from_encoded(
         flat_ids, lengths, label_array, pad_id=_pad_id(tokenizer), batch_size=batch_size,
         max_length=max_length, shuffle=shuffle, seed=seed, fixed_length=fixed_length,
@@ -218,7 +218,7 @@ def make_dataset(
     )
 
 
-def title_sampling(titles, lengths, rows_per_title, fixed_length=False, bucket_boundaries=None, max_length=128):
+def make_title_sampling(titles, lengths, rows_per_title, fixed_length=False, bucket_boundaries=None, max_length=128):
     """The `TitleSampling` for a per-title cap (None without one), stratified by the pipeline's buckets."""
     if rows_per_title is None:
         return None

@@ -49,23 +49,23 @@ class TitleSampling:
             raise ValueError("%d titles but %d rows" % (len(titles), len(lengths)))
         buckets = np.digitize(lengths, sorted(int(b) for b in bucket_boundaries)) if len(bucket_boundaries) else (
             np.zeros(len(lengths), int))
-        groups, quotas, group_lengths = [], [], []
-        for title in np.unique(titles):
-            rows = np.flatnonzero(titles == title)
-            title_buckets = buckets[rows]
-            present = np.unique(title_buckets)
-            sizes = np.array([np.sum(title_buckets == b) for b in present])
-            keep = min(len(rows), rows_per_title)
-            share = sizes * keep / len(rows)
-            quota = np.floor(share).astype(int)
-            remainder = keep - quota.sum()
-            quota[np.argsort(-(share - quota), kind="stable")[:remainder]] += 1
-            for bucket, count in zip(present, quota):
-                members = rows[title_buckets == bucket]
-                groups.append(members.astype(np.int64))
-                quotas.append(int(count))
-                group_lengths.append(int(lengths[members[0]]))
-        return cls(tuple(groups), np.asarray(quotas, dtype=np.int64), np.asarray(group_lengths, dtype=np.int64))
+        title_ids = np.unique(titles, return_inverse=True)[1]
+        # One group per (title, bucket), in title order; rows sorted so each group is one slice.
+        order = np.lexsort((buckets, title_ids))
+        keys = np.stack([title_ids[order], buckets[order]], axis=1)
+        starts = np.flatnonzero(np.r_[True, np.any(keys[1:] != keys[:-1], axis=1)])
+        groups = np.split(order.astype(np.int64), starts[1:])
+        sizes = np.diff(np.r_[starts, len(order)])
+        group_titles = keys[starts, 0]
+        title_rows = np.bincount(title_ids)[group_titles]
+        share = sizes * np.minimum(title_rows, rows_per_title) / title_rows
+        quotas = np.floor(share).astype(np.int64)
+        for title in np.unique(group_titles):  # largest remainders, so each title gives exactly its cap
+            members = np.flatnonzero(group_titles == title)
+            missing = min(title_rows[members[0]], rows_per_title) - quotas[members].sum()
+            quotas[members[np.argsort(-(share - quotas)[members], kind="stable")[:missing]]] += 1
+        group_lengths = lengths[order[starts]]
+        return cls(tuple(groups), quotas, group_lengths.astype(np.int64))
 
     @property
     def rows_per_epoch(self):
@@ -77,8 +77,8 @@ class TitleSampling:
         return np.repeat(self.group_lengths, self.quotas)
 
     def dataset(self, seed=0):
-        seed = int(seed)
         """Row indices (int64) of one epoch, shuffled; every iteration draws new rows from capped groups."""
+        seed = int(seed)
         members = tf.RaggedTensor.from_row_lengths(
             tf.constant(np.concatenate(self.groups) if self.groups else np.zeros(0, np.int64), tf.int64),
             tf.constant([len(g) for g in self.groups], tf.int64),

@@ -326,7 +326,7 @@ def cached_dataset(store, labels=None, task="classification", batch_size=32, max
     (`rows_per_title`) as `kerasbert.data.make_dataset` on the same texts, so
     a cached run sees the same batches in the same order.
     """
-    from kerasbert.data.pipeline import _count_batches, default_bucket_boundaries, encode_labels, title_sampling
+    from kerasbert.data.pipeline import _count_batches, default_bucket_boundaries, encode_labels, make_title_sampling
 
     lengths = np.asarray(store.row_lengths, np.int64)
     n = len(lengths)
@@ -341,7 +341,7 @@ def cached_dataset(store, labels=None, task="classification", batch_size=32, max
     if bucket_boundaries is None:
         bucket_boundaries = default_bucket_boundaries(max_length)
     bucket_boundaries = sorted(int(b) for b in bucket_boundaries)
-    sampling = title_sampling(titles, lengths, rows_per_title, bucket_boundaries=bucket_boundaries)
+    sampling = make_title_sampling(titles, lengths, rows_per_title, bucket_boundaries=bucket_boundaries)
     if sampling is not None:  # an epoch is a fresh per-title draw of row indices, already shuffled
         columns = [tf.constant(column) for column in slices]
         ds = sampling.dataset(seed).map(lambda row: tuple(column[row] for column in columns))

@@ -59,11 +59,12 @@ def test_report_of_other_rows_is_refused(bench, tmp_path):
         bench.report_predictions(str(tmp_path / "predictions.csv"), scored, "classification", "test")
 
 
-def test_tag_names_a_variant(bench):
+def test_tag_names_a_variant(bench, capsys):
     assert bench.method_name("douban_classify_finetune", "top2") == "douban_classify_finetune+top2"
     assert bench.method_name("recipes/mine.json") == "mine"
     with pytest.raises(SystemExit):
         bench.main(["--tag", "a/b", "--methods", "tfidf"])
+    assert "--tag: letters, digits" in capsys.readouterr().err
 
 
 def test_expected_star_is_scored_as_a_regressor_against_ridge(bench):
