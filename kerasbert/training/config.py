@@ -49,6 +49,11 @@ class RecipeConfig:
     rows_per_title: Optional[int] = None
     max_eval_examples: Optional[int] = None  # cap on validation and test rows
     max_length: int = 128
+    # Loss (classification): share of each target moved to the neighbouring
+    # stars (kerasbert.models.losses); "balanced" weights each star inversely
+    # to its share of the rows an epoch draws.
+    label_smoothing: float = 0.0
+    class_weight: Optional[str] = None
     # Optimisation
     epochs: int = 3
     batch_size: int = 32  # per replica
@@ -92,6 +97,13 @@ class RecipeConfig:
         for field in ("epochs", "batch_size", "max_length"):
             if getattr(self, field) < 1:
                 raise ValueError("recipe %s: %s must be >= 1" % (self.name, field))
+        if not 0.0 <= self.label_smoothing < 1.0:
+            raise ValueError("recipe %s: label_smoothing must be in [0, 1), got %r" % (self.name, self.label_smoothing))
+        if self.class_weight not in (None, "balanced"):
+            raise ValueError("recipe %s: class_weight must be null or \"balanced\", got %r"
+                             % (self.name, self.class_weight))
+        if self.task != "classification" and (self.label_smoothing or self.class_weight):
+            raise ValueError("recipe %s: label_smoothing and class_weight apply to classification only" % self.name)
         if self.rows_per_title is not None and self.rows_per_title < 1:
             raise ValueError("recipe %s: rows_per_title must be >= 1 (or null for every row)" % self.name)
 

@@ -103,6 +103,21 @@ def _title_cap(config, splits):
     return {"titles": splits["train"]["movie"].astype(str).tolist(), "rows_per_title": config.rows_per_title}
 
 
+def _class_weight(config, splits, verbose):
+    """Keras `class_weight` for `class_weight="balanced"` (labels 0-4), else None."""
+    if config.class_weight is None:
+        return None
+    from kerasbert.data.title_sampling import balanced_star_weights
+    from kerasbert.tasks import NUM_STARS
+
+    train = splits["train"]
+    weights = balanced_star_weights(train["star"].to_numpy() - 1, train["movie"].astype(str).to_numpy(),
+                                    config.rows_per_title, num_classes=NUM_STARS)
+    if verbose:
+        print("Star weights (balanced): %s" % ", ".join("%d★ %.2f" % (k + 1, w) for k, w in weights.items()))
+    return weights
+
+
 def _cache_plan(config, model, on_tpu, verbose):
     """The encoder cache plan when training from cached states wins, else None."""
     if not config.cache or on_tpu or config.gradual_unfreezing:
@@ -187,11 +202,12 @@ def run_recipe(config, verbose=True):
     with strategy.scope():
         optimizer = make_optimizer(config.optimizer, config.learning_rate, total_steps,
                                    config.warmup_ratio, config.weight_decay)
-        compile_rating_model(trainee, config.task, optimizer, steps_per_execution=32 if on_tpu else 1,
-                             jit_compile=_use_xla(config, on_tpu))
+        compile_rating_model(trainee, config.task, optimizer, label_smoothing=config.label_smoothing,
+                             steps_per_execution=32 if on_tpu else 1, jit_compile=_use_xla(config, on_tpu))
 
     started = time.time()
     history = trainee.fit(train_ds, validation_data=validation_ds, epochs=config.epochs,
+                          class_weight=_class_weight(config, splits, verbose),
                           callbacks=make_callbacks(config, out_dir, verbose), verbose=1 if verbose else 0)
     train_seconds = time.time() - started
     best = os.path.join(out_dir, "checkpoints", "best")

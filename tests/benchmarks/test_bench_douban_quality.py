@@ -91,3 +91,22 @@ def test_star_probabilities_place_each_class_in_its_column(bench):
 
     full = bench.star_probabilities(Classifier(), np.array([[0.2, 0.3, 0.5]]))
     np.testing.assert_allclose(full, [[0.2, 0.0, 0.3, 0.0, 0.5]])
+
+
+def test_frozen_blocks_dropout_ablation_turns_dropout_back_on_below_the_split(bench, tiny_bert_config, monkeypatch):
+    from kerasbert.layers import TransformerEncoder, transformer_encoder
+
+    ids = np.array([[2, 5, 7, 9, 3, 0]] * 4, dtype="int32")
+    x = {"input_ids": ids, "attention_mask": (ids > 0).astype("int32")}
+
+    def bottom_block_varies(encoder):
+        a = encoder(x, training=True)["hidden_states"][1].numpy()
+        b = encoder(x, training=True)["hidden_states"][1].numpy()
+        return not np.allclose(a, b)
+
+    assert not bottom_block_varies(TransformerEncoder(tiny_bert_config, mode="top_k", top_k=1))
+    monkeypatch.setattr(transformer_encoder, "_run_in_inference_mode", transformer_encoder._run_in_inference_mode)
+    bench.allow_dropout_in_frozen_blocks()
+    encoder = TransformerEncoder(tiny_bert_config, mode="top_k", top_k=1)
+    assert bottom_block_varies(encoder)
+    assert {id(w) for w in encoder.trainable_weights} == {id(w) for w in encoder.transformer_blocks()[1].weights}

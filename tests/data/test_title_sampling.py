@@ -94,3 +94,24 @@ def test_pipeline_batches_match_its_cardinality_and_labels_follow_rows(tmp_path)
                 assert ids[1] - first_letter == label  # ids[0] is [CLS]
     with pytest.raises(ValueError, match="needs the title of each text"):
         make_dataset(texts, stars, tokenizer=tokenizer, rows_per_title=20)
+
+
+def test_balanced_star_weights_match_sklearn_and_count_the_cap():
+    from sklearn.utils.class_weight import compute_class_weight
+
+    from kerasbert.data.title_sampling import balanced_star_weights
+
+    rng = np.random.default_rng(0)
+    labels = rng.integers(0, 5, size=300)
+    expected = compute_class_weight("balanced", classes=np.arange(5), y=labels)
+    np.testing.assert_allclose(list(balanced_star_weights(labels).values()), expected)
+
+    # With a cap, a title of 8 rows capped at 2 counts each row as 1/4: the same
+    # as sklearn on the expected epoch (each row of that title repeated 1x, others 4x).
+    titles = np.array(["big"] * 8 + ["small"] * 2)
+    labels = np.array([0] * 8 + [1, 2])
+    weights = balanced_star_weights(labels, titles, rows_per_title=2, num_classes=4)
+    expanded = np.concatenate([np.repeat(labels[:8], 1), np.repeat(labels[8:], 4)])
+    reference = compute_class_weight("balanced", classes=np.arange(3), y=expanded)
+    np.testing.assert_allclose([weights[k] for k in range(3)], reference)
+    assert weights[3] == 0.0

@@ -218,3 +218,31 @@ def test_rows_per_title_caps_each_epoch(tiny_chinese_checkpoint, demo_sample_csv
     assert -(-rows // 16) <= per_epoch <= -(-rows // 16) + 1  # two length buckets: at most one extra batch
     log = pd.read_csv(tmp_path / "run" / "training_log.csv")
     assert len(log) == config.epochs
+
+
+def test_label_smoothing_and_balanced_weights_reach_fit(tiny_chinese_checkpoint, demo_sample_csv, tmp_path,
+                                                        monkeypatch):
+    from kerasbert.data.title_sampling import balanced_star_weights
+    from kerasbert.models.losses import NeighbourSmoothedCrossentropy
+
+    seen = {}
+    original_fit = keras.Model.fit
+
+    def spying_fit(model, *args, **kwargs):
+        seen["loss"], seen["class_weight"] = model.loss, kwargs.get("class_weight")
+        return original_fit(model, *args, **kwargs)
+
+    monkeypatch.setattr(keras.Model, "fit", spying_fit)
+    config = small_recipe("douban_classify_finetune", tiny_chinese_checkpoint, demo_sample_csv, tmp_path / "run",
+                          mode="top_k", top_k=1, rows_per_title=4, split="random", epochs=1,
+                          label_smoothing=0.2, class_weight="balanced")
+    run_recipe(config, verbose=False)
+    assert isinstance(seen["loss"], NeighbourSmoothedCrossentropy) and seen["loss"].epsilon == 0.2
+    train = runner_module.load_splits(config, verbose=False)["train"]
+    assert seen["class_weight"] == balanced_star_weights(train["star"] - 1, train["movie"], 4, num_classes=5)
+    assert np.isfinite(pd.read_csv(tmp_path / "run" / "training_log.csv")["loss"]).all()
+
+
+def test_label_smoothing_is_refused_for_regression():
+    with pytest.raises(RecipeError, match="classification only"):
+        load_recipe("douban_regress_finetune", label_smoothing=0.1)
