@@ -16,6 +16,9 @@ TRAIN_FLAGS = (
     ("--batch-size", "batch_size", int, "per-replica batch size"),
     ("--learning-rate", "learning_rate", float, None),
     ("--max-length", "max_length", int, "tokens per text, truncated beyond"),
+    ("--label-smoothing", "label_smoothing", float, "classification: share of each target moved to the "
+                                                    "neighbouring stars"),
+    ("--class-weight", "class_weight", str, "classification: 'balanced' weights stars inversely to their share"),
     ("--mode", "mode", str, "frozen, full or top_k"),
     ("--top-k", "top_k", int, "trainable top blocks for --mode top_k"),
     ("--layers", "layers", str, "scalar_mix, embeddings, last, second_to_last, sum_last_4, mean_last_4, concat_last_4"),

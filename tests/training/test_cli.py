@@ -141,3 +141,17 @@ def test_evaluate_writes_a_report_for_any_labelled_csv(trained_model_dir, demo_s
     assert metrics["n"] == 40  # the out-of-range row was skipped and counted
     assert metrics["extra"]["skipped_rows"] == 1
     assert (out / "report.md").exists()
+
+
+def test_loss_flags_override_the_recipe():
+    import argparse
+
+    from kerasbert.training.cli import add_train_arguments, config_from_args
+
+    parser = argparse.ArgumentParser()
+    add_train_arguments(parser)
+    args = parser.parse_args(["--recipe", "douban_classify_finetune", "--label-smoothing", "0.2",
+                              "--class-weight", "balanced"])
+    config = config_from_args(args)
+    assert (config.label_smoothing, config.class_weight) == (0.2, "balanced")
+    assert load_recipe("douban_classify_finetune").label_smoothing == 0.0
