@@ -179,6 +179,7 @@ def make_dataset(
     progress=None,
     titles=None,
     rows_per_title=None,
+    sample_weights=None,
 ):
     """Batched dataset of ({"input_ids", "attention_mask"}, label) from texts.
 
@@ -190,7 +191,8 @@ def make_dataset(
     reshuffled each epoch, the same sequence of epochs for the same seed.
     `rows_per_title` (with `titles`, one per text): each epoch draws at most
     that many rows of each title, afresh every epoch
-    (`kerasbert.data.title_sampling`).
+    (`kerasbert.data.title_sampling`). `sample_weights` (one per text, with
+    labels) add a third element, e.g. `title_weights` for title-capped metrics.
     """
     tokenizer = resolve_tokenizer(tokenizer)
     if batch_size < 1:
@@ -208,10 +210,11 @@ def make_dataset(
         label_array = encode_labels(labels, task)
         if len(label_array) != len(texts):
             raise ValueError("%d texts but %d labels" % (len(texts), len(label_array)))
+    targets = _targets(label_array, sample_weights, len(texts))
     flat_ids, lengths = encode_texts(texts, tokenizer, max_length=max_length, progress=progress)
     sampling = make_title_sampling(titles, lengths, rows_per_title, fixed_length, bucket_boundaries, max_length)
     return _dataset_from_encoded(
-        flat_ids, lengths, label_array, pad_id=_pad_id(tokenizer), batch_size=batch_size,
+        flat_ids, lengths, targets, pad_id=_pad_id(tokenizer), batch_size=batch_size,
         max_length=max_length, shuffle=shuffle, seed=seed, fixed_length=fixed_length,
         drop_remainder=drop_remainder, bucket_boundaries=bucket_boundaries,
         shuffle_buffer=shuffle_buffer, repeat=repeat, sampling=sampling,
@@ -233,18 +236,33 @@ def make_title_sampling(titles, lengths, rows_per_title, fixed_length=False, buc
     return TitleSampling.build(list(titles), lengths, rows_per_title, boundaries)
 
 
-def _dataset_from_encoded(flat_ids, lengths, label_array, pad_id, batch_size, max_length, shuffle=False,
+def _targets(label_array, sample_weights, n):
+    """The per-row target columns: (), (labels,) or (labels, float32 weights)."""
+    if sample_weights is None:
+        return () if label_array is None else (label_array,)
+    if label_array is None:
+        raise ValueError("sample_weights need labels")
+    weights = np.asarray(sample_weights, np.float32).ravel()
+    if len(weights) != n:
+        raise ValueError("%d texts but %d sample weights" % (n, len(weights)))
+    return (label_array, weights)
+
+
+def _dataset_from_encoded(flat_ids, lengths, targets, pad_id, batch_size, max_length, shuffle=False,
                           seed=0, fixed_length=False, drop_remainder=False, bucket_boundaries=None,
                           shuffle_buffer=None, repeat=False, sampling=None):
     n = int(len(lengths))
     ragged = tf.RaggedTensor.from_row_lengths(tf.constant(flat_ids, tf.int32), tf.constant(lengths, tf.int64))
+    if targets is None or isinstance(targets, np.ndarray):  # a bare label array (or None)
+        targets = () if targets is None else (targets,)
+    targets = tuple(targets)
     if sampling is not None:  # an epoch is a fresh per-title draw of row indices, already shuffled
-        label_tensor = None if label_array is None else tf.constant(label_array)
+        columns = [tf.constant(column) for column in targets]
         ds = sampling.dataset(seed).map(
-            lambda row: ragged[row] if label_tensor is None else (ragged[row], label_tensor[row]))
+            lambda row: (ragged[row],) + tuple(column[row] for column in columns) if columns else ragged[row])
         lengths = sampling.count_lengths
-    elif label_array is not None:
-        ds = tf.data.Dataset.from_tensor_slices((ragged, label_array))
+    elif targets:
+        ds = tf.data.Dataset.from_tensor_slices((ragged,) + targets)
     else:
         ds = tf.data.Dataset.from_tensor_slices(ragged)
     if shuffle and n > 1 and sampling is None:
@@ -253,15 +271,14 @@ def _dataset_from_encoded(flat_ids, lengths, label_array, pad_id, batch_size, ma
     if repeat:
         ds = ds.repeat()
 
-    def to_features(ids, *label):
+    def to_features(ids, *target):
         features = {"input_ids": ids, "attention_mask": tf.ones_like(ids)}
-        return (features, label[0]) if label else features
+        return (features,) + target if target else features
 
     ds = ds.map(to_features, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     feature_pad = {"input_ids": tf.constant(pad_id, tf.int32), "attention_mask": tf.constant(0, tf.int32)}
-    if label_array is not None:
-        label_dtype = tf.as_dtype(label_array.dtype)
-        padding_values = (feature_pad, tf.constant(0, label_dtype))
+    if targets:
+        padding_values = (feature_pad,) + tuple(tf.constant(0, tf.as_dtype(column.dtype)) for column in targets)
     else:
         padding_values = feature_pad
 
@@ -271,7 +288,7 @@ def _dataset_from_encoded(flat_ids, lengths, label_array, pad_id, batch_size, ma
 
     if fixed_length:
         shapes = {"input_ids": [max_length], "attention_mask": [max_length]}
-        padded_shapes = (shapes, []) if label_array is not None else shapes
+        padded_shapes = (shapes,) + ([],) * len(targets) if targets else shapes
         ds = ds.padded_batch(batch_size, padded_shapes=padded_shapes, padding_values=padding_values,
                              drop_remainder=True)
     else:

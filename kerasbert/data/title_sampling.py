@@ -111,13 +111,20 @@ def balanced_star_weights(labels, titles=None, rows_per_title=None, num_classes=
     Labels absent from the data get weight 0 (never used).
     """
     labels = np.asarray(labels).astype(int).ravel()
-    share = np.ones(len(labels))
-    if rows_per_title is not None:
-        _, inverse, counts = np.unique(np.asarray(titles).astype(str), return_inverse=True, return_counts=True)
-        share = np.minimum(1.0, rows_per_title / counts[inverse])
+    share = np.ones(len(labels)) if rows_per_title is None else title_weights(titles, rows_per_title)
     num_classes = num_classes or int(labels.max()) + 1
     counts = np.bincount(labels, weights=share, minlength=num_classes)
     present = counts > 0
     weights = np.zeros(num_classes)
     weights[present] = share.sum() / (present.sum() * counts[present])
     return {k: float(w) for k, w in enumerate(weights)}
+
+
+def title_weights(titles, rows_per_title):
+    """`(rows,)` float32: min(1, rows_per_title / rows of the row's title).
+
+    A title's rows then weigh as much as `rows_per_title` rows at most: the
+    expectation of a metric over a per-title capped sample, without drawing one.
+    """
+    _, inverse, counts = np.unique(np.asarray(titles).astype(str), return_inverse=True, return_counts=True)
+    return np.minimum(1.0, rows_per_title / counts[inverse]).astype(np.float32)

@@ -203,7 +203,8 @@ def compile_rating_model(model, task, optimizer=None, learning_rate=1e-3, label_
     """
     if optimizer is None:
         optimizer = keras.optimizers.Adam(learning_rate)
-    model.compile(
-        optimizer=optimizer, loss=rating_loss(task, label_smoothing), metrics=rating_metrics(task), **compile_kwargs
-    )
+    # As weighted metrics, they honour sample weights (e.g. title-capped
+    # validation) and equal the plain metrics when there are none.
+    model.compile(optimizer=optimizer, loss=rating_loss(task, label_smoothing),
+                  weighted_metrics=rating_metrics(task), **compile_kwargs)
     return model

@@ -12,6 +12,8 @@ TRAIN_FLAGS = (
     ("--rows-per-title", "rows_per_title", int, "at most this many training rows per title each epoch, "
                                                 "drawn afresh every epoch"),
     ("--max-eval-examples", "max_eval_examples", int, "cap on validation and test rows"),
+    ("--validation-rows-per-title", "validation_rows_per_title", int,
+     "the best epoch reads validation metrics with each title weighing at most this many rows"),
     ("--epochs", "epochs", int, None),
     ("--batch-size", "batch_size", int, "per-replica batch size"),
     ("--learning-rate", "learning_rate", float, None),

@@ -48,6 +48,10 @@ class RecipeConfig:
     # (kerasbert.data.title_sampling): a few titles hold most rows; None keeps every row.
     rows_per_title: Optional[int] = None
     max_eval_examples: Optional[int] = None  # cap on validation and test rows
+    # The best epoch and early stopping read validation metrics with each title
+    # weighing at most this many rows (min(1, N / its rows) per row), so one big
+    # validation title cannot choose the epoch; None weighs every row alike.
+    validation_rows_per_title: Optional[int] = None
     max_length: int = 128
     # Loss (classification): share of each target moved to the neighbouring
     # stars (kerasbert.models.losses); "balanced" weights each star inversely
@@ -106,10 +110,12 @@ class RecipeConfig:
             raise ValueError("recipe %s: label_smoothing and class_weight apply to classification only" % self.name)
         if self.rows_per_title is not None and self.rows_per_title < 1:
             raise ValueError("recipe %s: rows_per_title must be >= 1 (or null for every row)" % self.name)
+        if self.validation_rows_per_title is not None and self.validation_rows_per_title < 1:
+            raise ValueError("recipe %s: validation_rows_per_title must be >= 1 (or null for every row)" % self.name)
 
     @property
     def monitor(self):
-        """The validation metric that picks the best epoch."""
+        """The validation metric that picks the best epoch (title-capped with `validation_rows_per_title`)."""
         return ("val_accuracy", "max") if self.task == "classification" else ("val_rmse", "min")
 
     def to_dict(self):

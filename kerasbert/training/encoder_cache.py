@@ -319,25 +319,26 @@ def model_on_cache(model, plan, encoder_name="encoder"):
 
 
 def cached_dataset(store, labels=None, task="classification", batch_size=32, max_length=128, shuffle=False,
-                   seed=0, bucket_boundaries=None, drop_remainder=False, titles=None, rows_per_title=None):
-    """Batches `({"cached_states", "attention_mask"}, label)` read from `store`.
+                   seed=0, bucket_boundaries=None, drop_remainder=False, titles=None, rows_per_title=None,
+                   sample_weights=None):
+    """Batches `({"cached_states", "attention_mask"}, label[, sample_weight])` read from `store`.
 
     The same shuffle, length buckets and per-title sampling
     (`rows_per_title`) as `kerasbert.data.make_dataset` on the same texts, so
     a cached run sees the same batches in the same order.
     """
-    from kerasbert.data.pipeline import _count_batches, default_bucket_boundaries, encode_labels, make_title_sampling
+    from kerasbert.data.pipeline import (_count_batches, _targets, default_bucket_boundaries, encode_labels,
+                                         make_title_sampling)
 
     lengths = np.asarray(store.row_lengths, np.int64)
     n = len(lengths)
     rows = np.arange(n, dtype=np.int64)
-    slices = (rows, lengths)
     label_array = None
     if labels is not None:
         label_array = encode_labels(labels, task)
         if len(label_array) != n:
             raise ValueError("%d cached texts but %d labels" % (n, len(label_array)))
-        slices = slices + (label_array,)
+    slices = (rows, lengths) + _targets(label_array, sample_weights, n)
     if bucket_boundaries is None:
         bucket_boundaries = default_bucket_boundaries(max_length)
     bucket_boundaries = sorted(int(b) for b in bucket_boundaries)
@@ -362,13 +363,13 @@ def cached_dataset(store, labels=None, task="classification", batch_size=32, max
         ds = ds.batch(batch_size, drop_remainder=drop_remainder)
     depth, hidden = store.states.shape[1], store.states.shape[2]
 
-    def read(batch_rows, batch_lengths, *label):
+    def read(batch_rows, batch_lengths, *target):
         states = tf.numpy_function(lambda r: store.gather(r), [batch_rows], tf.float16)
         states.set_shape([None, None, depth, hidden])
         time = tf.shape(states)[1]
         mask = tf.cast(tf.sequence_mask(batch_lengths, time), tf.int32)
         features = {"cached_states": states, "attention_mask": mask}
-        return (features, label[0]) if label else features
+        return (features,) + target if target else features
 
     ds = ds.map(read, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
     batches = _count_batches(count_lengths, batch_size, False, drop_remainder, bucket_boundaries, max_length)

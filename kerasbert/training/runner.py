@@ -92,8 +92,17 @@ def _datasets(config, splits, tokenizer, batch_size, strategy, on_tpu):
     train = make_dataset(splits["train"]["comment"].tolist(), splits["train"]["star"].to_numpy(),
                          shuffle=True, seed=config.seed, **_title_cap(config, splits), **common)
     validation = make_dataset(splits["validation"]["comment"].tolist(), splits["validation"]["star"].to_numpy(),
-                              **common)
+                              sample_weights=_validation_weights(config, splits), **common)
     return train, validation
+
+
+def _validation_weights(config, splits):
+    """Per-row validation weights capping each title's weight (None: every row alike)."""
+    if config.validation_rows_per_title is None:
+        return None
+    from kerasbert.data.title_sampling import title_weights
+
+    return title_weights(splits["validation"]["movie"].astype(str).to_numpy(), config.validation_rows_per_title)
 
 
 def _title_cap(config, splits):
@@ -139,7 +148,8 @@ def _cached_datasets(config, splits, model, tokenizer, checkpoint, plan, batch_s
                                     checkpoint, verbose=verbose, description="%s texts" % name)
         datasets.append(cached_dataset(store, splits[name]["star"].to_numpy(), config.task, batch_size,
                                        config.max_length, shuffle=shuffle, seed=config.seed,
-                                       **(_title_cap(config, splits) if name == "train" else {})))
+                                       **(_title_cap(config, splits) if name == "train"
+                                          else {"sample_weights": _validation_weights(config, splits)})))
     return datasets
 
 

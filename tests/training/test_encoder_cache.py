@@ -190,3 +190,23 @@ def test_cached_batches_follow_the_same_title_sampling(config, tokenizer, corpus
             np.testing.assert_array_equal(features["attention_mask"].numpy(),
                                           cached_features["attention_mask"].numpy())
         assert sum(len(labels) for (_, labels), _ in pairs) == 10 + 36
+
+
+def test_sample_weights_follow_their_rows_cached_and_plain(config, tokenizer, corpus):
+    texts, stars = corpus
+    weights = np.arange(len(texts), dtype="float32")  # a weight names its row
+    model = build(config, "frozen", None, "last", "mean")
+    store = build_or_load_cache(model, tokenizer, texts, 32, cache_plan(model), "tiny", verbose=False)
+    plain = make_dataset(texts, stars, tokenizer=tokenizer, batch_size=8, max_length=32, sample_weights=weights)
+    cached = cached_dataset(store, stars, batch_size=8, max_length=32, sample_weights=weights)
+    seen = []
+    for (features, labels, batch_weights), (cached_features, cached_labels, cached_weights) in zip(plain, cached):
+        np.testing.assert_array_equal(batch_weights.numpy(), cached_weights.numpy())
+        rows = batch_weights.numpy().astype(int)
+        np.testing.assert_array_equal(labels.numpy(), stars[rows] - 1)
+        np.testing.assert_array_equal(features["attention_mask"].numpy().sum(axis=1),
+                                      [len(tokenizer(texts[r])["input_ids"]) for r in rows])
+        seen += rows.tolist()
+    assert sorted(seen) == list(range(len(texts)))
+    with pytest.raises(ValueError, match="sample weights"):
+        cached_dataset(store, stars, sample_weights=weights[:-1])

@@ -246,3 +246,21 @@ def test_label_smoothing_and_balanced_weights_reach_fit(tiny_chinese_checkpoint,
 def test_label_smoothing_is_refused_for_regression():
     with pytest.raises(RecipeError, match="classification only"):
         load_recipe("douban_regress_finetune", label_smoothing=0.1)
+
+
+def test_validation_metrics_weigh_each_title_at_most_n_rows(tiny_chinese_checkpoint, demo_sample_csv, tmp_path):
+    from kerasbert.data.title_sampling import title_weights
+
+    config = small_recipe("douban_classify_finetune", tiny_chinese_checkpoint, demo_sample_csv, tmp_path / "run",
+                          mode="top_k", top_k=1, split="random", epochs=1, validation_rows_per_title=2)
+    run_recipe(config, verbose=False)
+    validation = runner_module.load_splits(config, verbose=False)["validation"]
+    weights = title_weights(validation["movie"], 2)
+    assert weights.min() < 1.0  # some title has more than 2 validation rows
+    model, tokenizer, _ = load_trained_model(str(tmp_path / "run"))
+    predicted = predict_texts(model, tokenizer, validation["comment"].tolist(), config.task,
+                              max_length=config.max_length, verbose=False)["stars"]
+    expected = accuracy_score(validation["star"], predicted, sample_weight=weights)
+    log = pd.read_csv(tmp_path / "run" / "training_log.csv")
+    assert log["val_accuracy"].iloc[-1] == pytest.approx(expected, abs=1e-5)
+    assert accuracy_score(validation["star"], predicted) != pytest.approx(expected, abs=1e-5)
