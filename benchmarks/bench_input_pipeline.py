@@ -106,7 +106,7 @@ def main():
           % (len(texts) / t_tok, t_tok, lengths.mean(), 100.0 * (lengths >= args.max_length).mean()))
 
     def build(**kw):
-        return _dataset_from_encoded(flat, lengths, labels, pad_id=_pad_id(tokenizer), batch_size=args.batch_size,
+        return _dataset_from_encoded(flat, lengths, (labels,), pad_id=_pad_id(tokenizer), batch_size=args.batch_size,
                                      max_length=args.max_length, shuffle=True, seed=0, **kw)
 
     rates = {}

@@ -251,11 +251,9 @@ def _targets(label_array, sample_weights, n):
 def _dataset_from_encoded(flat_ids, lengths, targets, pad_id, batch_size, max_length, shuffle=False,
                           seed=0, fixed_length=False, drop_remainder=False, bucket_boundaries=None,
                           shuffle_buffer=None, repeat=False, sampling=None):
+    """Batches from token ids already encoded; `targets`: per-row columns from `_targets`."""
     n = int(len(lengths))
     ragged = tf.RaggedTensor.from_row_lengths(tf.constant(flat_ids, tf.int32), tf.constant(lengths, tf.int64))
-    if targets is None or isinstance(targets, np.ndarray):  # a bare label array (or None)
-        targets = () if targets is None else (targets,)
-    targets = tuple(targets)
     if sampling is not None:  # an epoch is a fresh per-title draw of row indices, already shuffled
         columns = [tf.constant(column) for column in targets]
         ds = sampling.dataset(seed).map(

@@ -100,8 +100,6 @@ class TitleSampling:
         return ds.apply(tf.data.experimental.assert_cardinality(self.rows_per_epoch))
 
 
-__all__ = ["TitleSampling"]
-
 
 def balanced_star_weights(labels, titles=None, rows_per_title=None, num_classes=None):
     """{label: weight} inversely proportional to each label's share of an epoch's rows.
@@ -128,3 +126,6 @@ def title_weights(titles, rows_per_title):
     """
     _, inverse, counts = np.unique(np.asarray(titles).astype(str), return_inverse=True, return_counts=True)
     return np.minimum(1.0, rows_per_title / counts[inverse]).astype(np.float32)
+
+
+__all__ = ["TitleSampling", "balanced_star_weights", "title_weights"]

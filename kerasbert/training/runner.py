@@ -102,7 +102,7 @@ def _validation_weights(config, splits):
         return None
     from kerasbert.data.title_sampling import title_weights
 
-    return title_weights(splits["validation"]["movie"].astype(str).to_numpy(), config.validation_rows_per_title)
+    return title_weights(splits["validation"]["movie"], config.validation_rows_per_title)
 
 
 def _title_cap(config, splits):
@@ -120,7 +120,7 @@ def _class_weight(config, splits, verbose):
     from kerasbert.tasks import NUM_STARS
 
     train = splits["train"]
-    weights = balanced_star_weights(train["star"].to_numpy() - 1, train["movie"].astype(str).to_numpy(),
+    weights = balanced_star_weights(train["star"].to_numpy() - 1, train["movie"],
                                     config.rows_per_title, num_classes=NUM_STARS)
     if verbose:
         print("Star weights (balanced): %s" % ", ".join("%d★ %.2f" % (k + 1, w) for k, w in weights.items()))

@@ -183,7 +183,7 @@ def test_cardinality_is_the_true_number_of_batches():
         batch = int(rng.integers(1, 40))
         fixed, drop = bool(trial % 2), bool(trial % 3 == 0)
         ds = _dataset_from_encoded(
-            np.ones(lengths.sum(), np.int32), lengths, rng.integers(1, 6, size=n), 0, batch, 100,
+            np.ones(lengths.sum(), np.int32), lengths, (rng.integers(1, 6, size=n),), 0, batch, 100,
             shuffle=True, fixed_length=fixed, drop_remainder=drop, bucket_boundaries=[] if trial % 4 == 0 else None,
         )
         assert int(ds.cardinality()) == sum(1 for _ in ds)
