@@ -199,6 +199,25 @@ class TransformerEncoder(keras.layers.Layer):
             self.mode == "frozen" or not self.trainable or self.first_trainable_block >= self.num_layers
         )
 
+    def layerwise_lr_multipliers(self, decay):
+        """Layer-wise learning-rate decay factors, `{variable name: factor}`.
+
+        Block i of L gets `decay ** (L - i)` (the top block `decay`), the
+        embeddings `decay ** (L + 1)`; the head above the encoder is not
+        listed and keeps 1 (the ELECTRA/BEiT convention). For `LayerwiseAdamW`.
+        """
+        decay = float(decay)
+        if not 0.0 < decay <= 1.0:
+            raise ValueError("layer-wise decay must be in (0, 1], got %r" % (decay,))
+        factors = {}
+        embeddings = getattr(self.main_layer(), "embeddings", None)
+        for variable in embeddings.weights if embeddings is not None else []:
+            factors[variable.name] = decay ** (self.num_layers + 1)
+        for index, block in enumerate(self.transformer_blocks()):
+            for variable in block.weights:
+                factors[variable.name] = decay ** (self.num_layers - index)
+        return factors
+
     # Forward ----------------------------------------------------------------
 
     def call(self, inputs, training=None):

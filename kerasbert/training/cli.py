@@ -17,6 +17,9 @@ TRAIN_FLAGS = (
     ("--epochs", "epochs", int, None),
     ("--batch-size", "batch_size", int, "per-replica batch size"),
     ("--learning-rate", "learning_rate", float, None),
+    ("--warmup-ratio", "warmup_ratio", float, "adamw: share of the steps spent warming the rate up"),
+    ("--layerwise-lr-decay", "layerwise_lr_decay", float, "adamw: each encoder block steps this factor "
+                                                          "smaller than the one above it (e.g. 0.8)"),
     ("--max-length", "max_length", int, "tokens per text, truncated beyond"),
     ("--label-smoothing", "label_smoothing", float, "classification: share of each target moved to the "
                                                     "neighbouring stars"),

@@ -65,6 +65,7 @@ class RecipeConfig:
     optimizer: str = "adam"  # "adam" (heads on a frozen encoder) or "adamw"
     weight_decay: float = 0.01
     warmup_ratio: float = 0.1
+    layerwise_lr_decay: Optional[float] = None  # e.g. 0.8: each block below the top steps 0.8x smaller
     early_stopping_patience: int = 2
     backup_every_steps: Optional[int] = None  # None: back up at each epoch end
     # Hardware
@@ -108,6 +109,13 @@ class RecipeConfig:
                              % (self.name, self.class_weight))
         if self.task != "classification" and (self.label_smoothing or self.class_weight):
             raise ValueError("recipe %s: label_smoothing and class_weight apply to classification only" % self.name)
+        if self.layerwise_lr_decay is not None:
+            if not 0.0 < self.layerwise_lr_decay <= 1.0:
+                raise ValueError("recipe %s: layerwise_lr_decay must be in (0, 1], got %r"
+                                 % (self.name, self.layerwise_lr_decay))
+            if self.optimizer != "adamw" or self.mode == "frozen":
+                raise ValueError("recipe %s: layerwise_lr_decay needs optimizer \"adamw\" and an encoder that trains"
+                                 % self.name)
         if self.rows_per_title is not None and self.rows_per_title < 1:
             raise ValueError("recipe %s: rows_per_title must be >= 1 (or null for every row)" % self.name)
         if self.validation_rows_per_title is not None and self.validation_rows_per_title < 1:

@@ -24,8 +24,44 @@ class LinearWarmupDecay(keras.optimizers.schedules.LearningRateSchedule):
         return {"peak": self.peak, "warmup_steps": self.warmup_steps, "total_steps": self.total_steps}
 
 
-def make_optimizer(name, learning_rate, total_steps=None, warmup_ratio=0.1, weight_decay=0.01):
-    """`adam`: constant rate. `adamw`: warm-up/decay schedule, no decay on LayerNorm and biases."""
+@keras.saving.register_keras_serializable(package="kerasbert")
+class LayerwiseAdamW(keras.optimizers.AdamW):
+    """AdamW whose step for each variable is scaled by a per-variable factor.
+
+    For layer-wise learning-rate decay (Clark et al. 2020, ELECTRA): the lower
+    an encoder block, the smaller its steps. `lr_multipliers` maps variable
+    names to factors; unlisted variables (the head) keep 1. The Adam moments
+    are those of plain AdamW, so a factor f gives exactly f times AdamW's
+    step. The decoupled weight decay (`weight_decay` × rate) is not scaled.
+    """
+
+    def __init__(self, lr_multipliers=None, **kwargs):
+        super().__init__(**kwargs)
+        self.lr_multipliers = {str(k): float(v) for k, v in (lr_multipliers or {}).items()}
+
+    def update_step(self, gradient, variable):
+        factor = self.lr_multipliers.get(variable.name, 1.0)
+        if factor == 1.0:
+            return super().update_step(gradient, variable)
+        before = tf.identity(variable)
+        super().update_step(gradient, variable)
+        variable.assign(before + tf.cast(factor, variable.dtype) * (variable - before))
+
+    def get_config(self):
+        config = super().get_config()
+        config["lr_multipliers"] = dict(self.lr_multipliers)
+        return config
+
+
+def make_optimizer(name, learning_rate, total_steps=None, warmup_ratio=0.1, weight_decay=0.01,
+                   lr_multipliers=None):
+    """`adam`: constant rate. `adamw`: warm-up/decay schedule, no decay on LayerNorm and biases.
+
+    `lr_multipliers` (`adamw` only): {variable name: factor} for layer-wise
+    decay, e.g. from `TransformerEncoder.layerwise_lr_multipliers`.
+    """
+    if lr_multipliers and name != "adamw":
+        raise ValueError("lr_multipliers need optimizer 'adamw', got %r" % (name,))
     if name == "adam":
         return keras.optimizers.Adam(learning_rate)
     if name != "adamw":
@@ -33,6 +69,9 @@ def make_optimizer(name, learning_rate, total_steps=None, warmup_ratio=0.1, weig
     if not total_steps:
         raise ValueError("adamw needs the total number of training steps for its schedule")
     schedule = LinearWarmupDecay(learning_rate, int(round(warmup_ratio * total_steps)), total_steps)
-    optimizer = keras.optimizers.AdamW(learning_rate=schedule, weight_decay=weight_decay)
+    if lr_multipliers:
+        optimizer = LayerwiseAdamW(lr_multipliers, learning_rate=schedule, weight_decay=weight_decay)
+    else:
+        optimizer = keras.optimizers.AdamW(learning_rate=schedule, weight_decay=weight_decay)
     optimizer.exclude_from_weight_decay(var_names=["LayerNorm", "layer_norm", "bias"])
     return optimizer

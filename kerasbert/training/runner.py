@@ -210,8 +210,11 @@ def run_recipe(config, verbose=True):
     # The dataset's own count: length buckets add up to one partial batch each.
     total_steps = max(int(train_ds.cardinality().numpy()), 1) * config.epochs
     with strategy.scope():
+        multipliers = None
+        if config.layerwise_lr_decay is not None:
+            multipliers = model.get_layer("encoder").layerwise_lr_multipliers(config.layerwise_lr_decay)
         optimizer = make_optimizer(config.optimizer, config.learning_rate, total_steps,
-                                   config.warmup_ratio, config.weight_decay)
+                                   config.warmup_ratio, config.weight_decay, lr_multipliers=multipliers)
         compile_rating_model(trainee, config.task, optimizer, label_smoothing=config.label_smoothing,
                              steps_per_execution=32 if on_tpu else 1, jit_compile=_use_xla(config, on_tpu))
 

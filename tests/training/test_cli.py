@@ -151,7 +151,8 @@ def test_loss_flags_override_the_recipe():
     parser = argparse.ArgumentParser()
     add_train_arguments(parser)
     args = parser.parse_args(["--recipe", "douban_classify_finetune", "--label-smoothing", "0.2",
-                              "--class-weight", "balanced"])
+                              "--class-weight", "balanced", "--layerwise-lr-decay", "0.8", "--warmup-ratio", "0"])
     config = config_from_args(args)
     assert (config.label_smoothing, config.class_weight) == (0.2, "balanced")
+    assert (config.layerwise_lr_decay, config.warmup_ratio) == (0.8, 0.0)
     assert load_recipe("douban_classify_finetune").label_smoothing == 0.0

@@ -174,8 +174,8 @@ def test_schedule_spans_every_step_and_top_k_trains_from_the_cache(tiny_chinese_
     made = []
     original = runner_module.make_optimizer
 
-    def recording_make_optimizer(name, learning_rate, total_steps, warmup_ratio, weight_decay):
-        made.append((original(name, learning_rate, total_steps, warmup_ratio, weight_decay), learning_rate,
+    def recording_make_optimizer(name, learning_rate, total_steps, warmup_ratio, weight_decay, **kwargs):
+        made.append((original(name, learning_rate, total_steps, warmup_ratio, weight_decay, **kwargs), learning_rate,
                      total_steps, warmup_ratio))
         return made[-1][0]
 
@@ -205,9 +205,9 @@ def test_rows_per_title_caps_each_epoch(tiny_chinese_checkpoint, demo_sample_csv
     steps = []
     original = runner_module.make_optimizer
 
-    def recording_make_optimizer(name, learning_rate, total_steps, warmup_ratio, weight_decay):
+    def recording_make_optimizer(name, learning_rate, total_steps, warmup_ratio, weight_decay, **kwargs):
         steps.append(total_steps)
-        return original(name, learning_rate, total_steps, warmup_ratio, weight_decay)
+        return original(name, learning_rate, total_steps, warmup_ratio, weight_decay, **kwargs)
 
     monkeypatch.setattr(runner_module, "make_optimizer", recording_make_optimizer)
     config = small_recipe("douban_classify_finetune", tiny_chinese_checkpoint, demo_sample_csv, tmp_path / "run",
@@ -248,6 +248,41 @@ def test_label_smoothing_and_balanced_weights_reach_fit(tiny_chinese_checkpoint,
 def test_label_smoothing_is_refused_for_regression():
     with pytest.raises(RecipeError, match="classification only"):
         load_recipe("douban_regress_finetune", label_smoothing=0.1)
+
+
+def test_layerwise_lr_decay_reaches_the_optimizer_and_the_model_saves(tiny_chinese_checkpoint, demo_sample_csv,
+                                                                      tmp_path):
+    from kerasbert.training.optimization import LayerwiseAdamW
+
+    seen = {}
+    original_fit = keras.Model.fit
+
+    def spying_fit(model, *args, **kwargs):
+        seen["optimizer"], seen["encoder"] = model.optimizer, model.get_layer("encoder")
+        return original_fit(model, *args, **kwargs)
+
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(keras.Model, "fit", spying_fit)
+        config = small_recipe("douban_classify_finetune", tiny_chinese_checkpoint, demo_sample_csv, tmp_path / "run",
+                              mode="full", epochs=1, layerwise_lr_decay=0.5, split="random")
+        run_recipe(config, verbose=False)
+    optimizer, encoder = seen["optimizer"], seen["encoder"]
+    assert isinstance(optimizer, LayerwiseAdamW)
+    top = encoder.transformer_blocks()[-1]
+    assert {optimizer.lr_multipliers[v.name] for v in top.trainable_weights} == {0.5}
+    # Every trainable encoder weight has its factor, below 1; the head's weights keep 1.
+    encoder_names = {v.name for v in encoder.trainable_weights}
+    assert encoder_names <= set(optimizer.lr_multipliers) and max(optimizer.lr_multipliers.values()) == 0.5
+    # The saved model (optimizer config included) loads and predicts.
+    model, tokenizer, _ = load_trained_model(str(tmp_path / "run"))
+    assert len(predict_texts(model, tokenizer, ["好看", "难看"], "classification", max_length=32, verbose=False)["stars"]) == 2
+
+
+def test_layerwise_lr_decay_is_refused_without_a_training_encoder():
+    with pytest.raises(RecipeError, match="layerwise_lr_decay"):
+        load_recipe("douban_classify_frozen", layerwise_lr_decay=0.8)
+    with pytest.raises(RecipeError, match="layerwise_lr_decay"):
+        load_recipe("douban_classify_finetune", layerwise_lr_decay=1.5)
 
 
 def test_validation_metrics_weigh_each_title_at_most_n_rows(tiny_chinese_checkpoint, demo_sample_csv, tmp_path):
