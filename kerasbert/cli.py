@@ -19,6 +19,7 @@ from kerasbert.errors import KerasbertError
 COMMAND_MODULES = (
     "kerasbert.checkpoints.cli",  # kerasbert checkpoint build|trim|info
     "kerasbert.training.cli",  # kerasbert train|predict|evaluate
+    "kerasbert.training.cache_cli",  # kerasbert cache list|clear
     "kerasbert.data.cli",  # kerasbert prepare|tfrecords
     "kerasbert.analysis.cli",  # kerasbert analyze attention|layers|words|sentences|transfer|words-per-star
 )

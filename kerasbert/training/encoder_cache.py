@@ -125,14 +125,69 @@ def cache_key(checkpoint, texts, max_length, plan, policy):
     return hashlib.sha256(json.dumps(parts, sort_keys=True).encode("utf-8")).hexdigest()[:24], parts
 
 
-def cache_folder(key):
-    """`$KERASBERT_ENCODER_CACHE/KEY`, by default under the checkpoint cache (`encoder_states/`)."""
+def cache_directory():
+    """`$KERASBERT_ENCODER_CACHE`, by default `encoder_states/` under the checkpoint cache."""
     root = os.environ.get("KERASBERT_ENCODER_CACHE")
     if not root:
         from kerasbert.checkpoints import cache_root
 
         root = os.path.join(cache_root(), "encoder_states")
-    return os.path.join(root, key)
+    return root
+
+
+def cache_folder(key):
+    """`cache_directory()/KEY`."""
+    return os.path.join(cache_directory(), key)
+
+
+# Housekeeping (`kerasbert cache list|clear`) ----------------------------------------
+
+
+def _folder_bytes(folder):
+    total = 0
+    for parent, _, files in os.walk(folder):
+        for name in files:
+            try:
+                total += os.path.getsize(os.path.join(parent, name))
+            except OSError:
+                pass
+    return total
+
+
+def list_caches():
+    """Every cache folder, newest use first: dicts with `key`, `folder`, `bytes`,
+    `last_used` (epoch seconds), `complete`, and the key's parts (`rows`,
+    `max_length`, `stored`, `checkpoint`, ...) for complete ones. A folder
+    without `meta.json` is an interrupted build (`complete` False)."""
+    root = cache_directory()
+    if not os.path.isdir(root):
+        return []
+    entries = []
+    for name in sorted(os.listdir(root)):
+        folder = os.path.join(root, name)
+        if not os.path.isdir(folder):
+            continue
+        meta_path = os.path.join(folder, META_FILE)
+        entry = {"key": name, "folder": folder, "bytes": _folder_bytes(folder), "complete": False,
+                 "last_used": os.path.getmtime(folder)}
+        if os.path.isfile(meta_path):
+            try:
+                with open(meta_path, encoding="utf-8") as handle:
+                    meta = json.load(handle)
+            except (OSError, ValueError):
+                meta = None
+            if isinstance(meta, dict):
+                entry.update({k: v for k, v in meta.items() if k not in entry})
+                entry["complete"] = True
+                entry["last_used"] = os.path.getmtime(meta_path)
+        entries.append(entry)
+    return sorted(entries, key=lambda e: -e["last_used"])
+
+
+def remove_cache(entry):
+    """Delete one cache folder from `list_caches()`; returns the bytes freed."""
+    shutil.rmtree(entry["folder"])
+    return entry["bytes"]
 
 
 # The store ---------------------------------------------------------------------
@@ -186,6 +241,10 @@ def build_or_load_cache(model, tokenizer, texts, max_length, plan, checkpoint, b
     key, parts = cache_key(checkpoint, texts, max_length, plan, policy)
     folder = cache_folder(key)
     if os.path.isfile(os.path.join(folder, META_FILE)):
+        try:
+            os.utime(os.path.join(folder, META_FILE))  # "last used", for `kerasbert cache clear --unused-days`
+        except OSError:
+            pass  # a read-only cache still serves
         if verbose:
             print("Encoder cache hit for %d %s: %s" % (len(texts), description, folder))
         return EncoderStateCache(folder)

@@ -210,3 +210,47 @@ def test_sample_weights_follow_their_rows_cached_and_plain(config, tokenizer, co
     assert sorted(seen) == list(range(len(texts)))
     with pytest.raises(ValueError, match="sample weights"):
         cached_dataset(store, stars, sample_weights=weights[:-1])
+
+
+def test_cache_list_and_clear_commands(config, tokenizer, corpus, tmp_path, monkeypatch, capsys):
+    from kerasbert.cli import main
+
+    monkeypatch.setenv("KERASBERT_ENCODER_CACHE", str(tmp_path / "caches"))
+    texts = corpus[0]
+    model = build(config, "top_k", 1, "last", "mean")
+    first = build_or_load_cache(model, tokenizer, texts, 32, cache_plan(model), "tiny", verbose=False)
+    second = build_or_load_cache(model, tokenizer, texts[:10], 16, cache_plan(model), "tiny", verbose=False)
+    interrupted = tmp_path / "caches" / ".deadbeef.x.partial"
+    interrupted.mkdir()
+    (interrupted / "states.npy").write_bytes(b"0" * 100)
+    keys = [os.path.basename(first.folder), os.path.basename(second.folder)]
+    sizes = [sum(os.path.getsize(os.path.join(s.folder, f)) for f in os.listdir(s.folder)) for s in (first, second)]
+
+    assert main(["cache", "list"]) == 0
+    out = capsys.readouterr().out
+    assert "3, " in out.splitlines()[0]
+    assert "96 rows, max length 32, layers [2]" in out and "10 rows, max length 16" in out
+    assert "interrupted build" in out
+
+    # Unknown keys and no selection are user errors (exit 2, one line), and delete nothing.
+    assert main(["cache", "clear", "nosuchkey"]) == 2
+    assert "no encoder cache nosuchkey" in capsys.readouterr().err
+    assert main(["cache", "clear"]) == 2
+    assert main(["cache", "clear", "--all", "--dry-run"]) == 0
+    assert all(os.path.isdir(s.folder) for s in (first, second)) and interrupted.is_dir()
+
+    # By key: only that folder goes; the freed size is the folder's.
+    capsys.readouterr()
+    assert main(["cache", "clear", keys[1]]) == 0
+    assert not os.path.exists(second.folder) and os.path.isdir(first.folder)
+    assert "%.1f KB" % (sizes[1] / 1000.0) in capsys.readouterr().out
+
+    # A hit marks the cache as used: --unused-days keeps it, and takes the stale interrupted build.
+    old = os.path.getmtime(os.path.join(first.folder, "meta.json")) - 10 * 86400
+    os.utime(os.path.join(first.folder, "meta.json"), (old, old))
+    os.utime(interrupted, (old, old))
+    build_or_load_cache(model, tokenizer, texts, 32, cache_plan(model), "tiny", verbose=False)
+    assert main(["cache", "clear", "--unused-days", "5"]) == 0
+    assert os.path.isdir(first.folder) and not interrupted.exists()
+    assert main(["cache", "clear", "--all"]) == 0
+    assert os.listdir(tmp_path / "caches") == []
