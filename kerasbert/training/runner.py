@@ -97,12 +97,17 @@ def _datasets(config, splits, tokenizer, batch_size, strategy, on_tpu):
 
 
 def _validation_weights(config, splits):
-    """Per-row validation weights capping each title's weight (None: every row alike)."""
+    """Per-row validation weights capping each title's weight (None: every row alike).
+
+    Rescaled to average 1: Keras divides a weighted loss by the row count, so
+    `val_loss` then reads as the weighted mean, on the training loss's scale.
+    """
     if config.validation_rows_per_title is None:
         return None
     from kerasbert.data.title_sampling import title_weights
 
-    return title_weights(splits["validation"]["movie"], config.validation_rows_per_title)
+    weights = title_weights(splits["validation"]["movie"], config.validation_rows_per_title)
+    return (weights / weights.mean()).astype("float32")
 
 
 def _title_cap(config, splits):

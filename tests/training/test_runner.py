@@ -295,9 +295,14 @@ def test_validation_metrics_weigh_each_title_at_most_n_rows(tiny_chinese_checkpo
     weights = title_weights(validation["movie"], 2)
     assert weights.min() < 1.0  # some title has more than 2 validation rows
     model, tokenizer, _ = load_trained_model(str(tmp_path / "run"))
-    predicted = predict_texts(model, tokenizer, validation["comment"].tolist(), config.task,
-                              max_length=config.max_length, verbose=False)["stars"]
+    predictions = predict_texts(model, tokenizer, validation["comment"].tolist(), config.task,
+                                max_length=config.max_length, verbose=False)
+    predicted = predictions["stars"]
     expected = accuracy_score(validation["star"], predicted, sample_weight=weights)
     log = pd.read_csv(tmp_path / "run" / "training_log.csv")
     assert log["val_accuracy"].iloc[-1] == pytest.approx(expected, abs=1e-5)
+    # val_loss is the title-weighted mean cross-entropy (not divided by the row count instead of the weights).
+    probabilities = np.asarray(predictions["score"], dtype=np.float64)
+    cross_entropy = -np.log(probabilities[np.arange(len(predicted)), validation["star"].to_numpy() - 1])
+    assert log["val_loss"].iloc[-1] == pytest.approx(np.average(cross_entropy, weights=weights), rel=1e-4)
     assert accuracy_score(validation["star"], predicted) != pytest.approx(expected, abs=1e-5)
