@@ -675,7 +675,7 @@ def main(argv=None):
 
     os.makedirs(args.out, exist_ok=True)
     splits, folder = prepare_rows(args)
-    setup = {"data": os.path.relpath(args.data), "full": bool(args.full), "seed": args.seed,
+    setup = {"data": args.data, "full": bool(args.full), "seed": args.seed,
              "splits": split_sizes(splits, args.score_on), "checkpoint": args.checkpoint,
              "max_length": args.max_length, "methods": methods, "recipe_overrides": overrides}
     print("rows:", json.dumps(setup["splits"]))
