@@ -17,6 +17,19 @@ from kerasbert.training.optimization import LinearWarmupDecay
 RECIPES = ["douban_classify_frozen", "douban_classify_finetune", "douban_regress_frozen", "douban_regress_finetune"]
 
 
+def spy_on_fit(monkeypatch):
+    """Record each `Model.fit` call's model and keyword arguments, then fit as usual."""
+    fits = []
+    original_fit = keras.Model.fit
+
+    def spying_fit(model, *args, **kwargs):
+        fits.append(dict(kwargs, model=model))
+        return original_fit(model, *args, **kwargs)
+
+    monkeypatch.setattr(keras.Model, "fit", spying_fit)
+    return fits
+
+
 def small_recipe(name, checkpoint, data, out_dir, **overrides):
     values = dict(checkpoint=checkpoint, data=str(data), output_dir=str(out_dir), trim_vocabulary=False,
                   max_examples=160, max_eval_examples=48, epochs=2, batch_size=16, max_length=32,
@@ -227,21 +240,15 @@ def test_label_smoothing_and_balanced_weights_reach_fit(tiny_chinese_checkpoint,
     from kerasbert.data.title_sampling import balanced_star_weights
     from kerasbert.models.losses import NeighbourSmoothedCrossentropy
 
-    seen = {}
-    original_fit = keras.Model.fit
-
-    def spying_fit(model, *args, **kwargs):
-        seen["loss"], seen["class_weight"] = model.loss, kwargs.get("class_weight")
-        return original_fit(model, *args, **kwargs)
-
-    monkeypatch.setattr(keras.Model, "fit", spying_fit)
+    fits = spy_on_fit(monkeypatch)
     config = small_recipe("douban_classify_finetune", tiny_chinese_checkpoint, demo_sample_csv, tmp_path / "run",
                           mode="top_k", top_k=1, rows_per_title=4, split="random", epochs=1,
                           label_smoothing=0.2, class_weight="balanced")
     run_recipe(config, verbose=False)
-    assert isinstance(seen["loss"], NeighbourSmoothedCrossentropy) and seen["loss"].epsilon == 0.2
+    loss, class_weight = fits[-1]["model"].loss, fits[-1]["class_weight"]
+    assert isinstance(loss, NeighbourSmoothedCrossentropy) and loss.epsilon == 0.2
     train = runner_module.load_splits(config, verbose=False)["train"]
-    assert seen["class_weight"] == balanced_star_weights(train["star"] - 1, train["movie"], 4, num_classes=5)
+    assert class_weight == balanced_star_weights(train["star"] - 1, train["movie"], 4, num_classes=5)
     assert np.isfinite(pd.read_csv(tmp_path / "run" / "training_log.csv")["loss"]).all()
 
 
@@ -251,22 +258,14 @@ def test_label_smoothing_is_refused_for_regression():
 
 
 def test_layerwise_lr_decay_reaches_the_optimizer_and_the_model_saves(tiny_chinese_checkpoint, demo_sample_csv,
-                                                                      tmp_path):
+                                                                      tmp_path, monkeypatch):
     from kerasbert.training.optimization import LayerwiseAdamW
 
-    seen = {}
-    original_fit = keras.Model.fit
-
-    def spying_fit(model, *args, **kwargs):
-        seen["optimizer"], seen["encoder"] = model.optimizer, model.get_layer("encoder")
-        return original_fit(model, *args, **kwargs)
-
-    with pytest.MonkeyPatch.context() as patch:
-        patch.setattr(keras.Model, "fit", spying_fit)
-        config = small_recipe("douban_classify_finetune", tiny_chinese_checkpoint, demo_sample_csv, tmp_path / "run",
-                              mode="full", epochs=1, layerwise_lr_decay=0.5, split="random")
-        run_recipe(config, verbose=False)
-    optimizer, encoder = seen["optimizer"], seen["encoder"]
+    fits = spy_on_fit(monkeypatch)
+    config = small_recipe("douban_classify_finetune", tiny_chinese_checkpoint, demo_sample_csv, tmp_path / "run",
+                          mode="full", epochs=1, layerwise_lr_decay=0.5, split="random")
+    run_recipe(config, verbose=False)
+    optimizer, encoder = fits[-1]["model"].optimizer, fits[-1]["model"].get_layer("encoder")
     assert isinstance(optimizer, LayerwiseAdamW)
     top = encoder.transformer_blocks()[-1]
     assert {optimizer.lr_multipliers[v.name] for v in top.trainable_weights} == {0.5}
