@@ -6,6 +6,7 @@ import os
 
 from kerasbert.checkpoints.errors import CheckpointError
 from kerasbert.checkpoints.registry import MANIFEST, find_builtin, load_tokenizer, read_manifest, resolve_checkpoint
+from kerasbert.utils.io import disk_bytes
 
 TRIM_RECORD = "kerasbert-trim.json"
 
@@ -35,10 +36,6 @@ def _safetensors_parameters(path):
         for name, meta in header.items()
         if name != "__metadata__" and not name.endswith("position_ids")  # a buffer, not a weight
     )
-
-
-def _folder_size(folder):
-    return sum(os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(folder) for f in files)
 
 
 def count_parameters(path):
@@ -80,7 +77,7 @@ def checkpoint_info(spec, progress=True):
         "parameters": count_parameters(path),
     }
     if os.path.isdir(path):
-        info["disk_bytes"] = _folder_size(path)
+        info["disk_bytes"] = disk_bytes(path)
         manifest = read_manifest(path)
         if manifest:
             info["built_from"] = manifest.get("source")

@@ -21,7 +21,7 @@ import json
 import os
 
 from kerasbert.checkpoints.errors import CheckpointError
-from kerasbert.utils.io import apply_default_modes, atomic_directory, atomic_write_json
+from kerasbert.utils.io import apply_default_modes, atomic_directory, atomic_write_json, disk_bytes
 
 MANIFEST = "kerasbert-checkpoint.json"
 MANIFEST_FORMAT = 1
@@ -115,14 +115,6 @@ def source_path(builtin):
     return path
 
 
-def _source_size(path):
-    if os.path.isdir(path):
-        return sum(
-            os.path.getsize(os.path.join(d, f)) for d, _, files in os.walk(path) for f in files
-        )
-    return os.path.getsize(path)
-
-
 def read_manifest(folder):
     try:
         with open(os.path.join(folder, MANIFEST), encoding="utf-8") as handle:
@@ -137,7 +129,7 @@ def _is_complete(folder, builtin, source):
         return False
     if manifest.get("spec") != builtin.spec or manifest.get("builder_version") != builtin.version:
         return False
-    if manifest.get("source_size") != _source_size(source):
+    if manifest.get("source_size") != disk_bytes(source):
         return False  # the package was upgraded or changed: rebuild
     return all(os.path.isfile(os.path.join(folder, name)) for name in _REQUIRED_FILES)
 
@@ -187,7 +179,7 @@ def build_checkpoint(spec, progress=True, force=False):
                 "spec": builtin.spec,
                 "builder_version": builtin.version,
                 "source": os.path.abspath(source),
-                "source_size": _source_size(source),
+                "source_size": disk_bytes(source),
                 "package_install": builtin.pip_line,
                 "built_at": datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds"),
                 "transformers_version": transformers.__version__,

@@ -143,22 +143,13 @@ def cache_folder(key):
 # Housekeeping (`kerasbert cache list|clear`) ----------------------------------------
 
 
-def _folder_bytes(folder):
-    total = 0
-    for parent, _, files in os.walk(folder):
-        for name in files:
-            try:
-                total += os.path.getsize(os.path.join(parent, name))
-            except OSError:
-                pass
-    return total
-
-
 def list_caches():
     """Every cache folder, newest use first: dicts with `key`, `folder`, `bytes`,
     `last_used` (epoch seconds), `complete`, and the key's parts (`rows`,
     `max_length`, `stored`, `checkpoint`, ...) for complete ones. A folder
     without `meta.json` is an interrupted build (`complete` False)."""
+    from kerasbert.utils.io import disk_bytes
+
     root = cache_directory()
     if not os.path.isdir(root):
         return []
@@ -168,7 +159,7 @@ def list_caches():
         if not os.path.isdir(folder):
             continue
         meta_path = os.path.join(folder, META_FILE)
-        entry = {"key": name, "folder": folder, "bytes": _folder_bytes(folder), "complete": False,
+        entry = {"key": name, "folder": folder, "bytes": disk_bytes(folder), "complete": False,
                  "last_used": os.path.getmtime(folder)}
         if os.path.isfile(meta_path):
             try:

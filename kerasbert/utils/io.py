@@ -42,6 +42,20 @@ def _tmp_sibling(path, suffix=""):
     return tmp
 
 
+def disk_bytes(path):
+    """Bytes of a file, or of every file under a folder (files that vanish meanwhile count 0)."""
+    if not os.path.isdir(path):
+        return os.path.getsize(path)
+    total = 0
+    for parent, _, files in os.walk(path):
+        for name in files:
+            try:
+                total += os.path.getsize(os.path.join(parent, name))
+            except OSError:
+                pass
+    return total
+
+
 def atomic_write_bytes(path, data):
     """Write `data` to `path` through a temporary file and `os.replace`."""
     tmp = _tmp_sibling(path)

@@ -272,6 +272,8 @@ def test_layerwise_lr_decay_reaches_the_optimizer_and_the_model_saves(tiny_chine
     # Every trainable encoder weight has its factor, below 1; the head's weights keep 1.
     encoder_names = {v.name for v in encoder.trainable_weights}
     assert encoder_names <= set(optimizer.lr_multipliers) and max(optimizer.lr_multipliers.values()) == 0.5
+    head = [v for v in fits[-1]["model"].trainable_weights if v.name not in encoder_names]
+    assert head and not any(v.name in optimizer.lr_multipliers for v in head)
     # The saved model (optimizer config included) loads and predicts.
     model, tokenizer, _ = load_trained_model(str(tmp_path / "run"))
     assert len(predict_texts(model, tokenizer, ["好看", "难看"], "classification", max_length=32, verbose=False)["stars"]) == 2
