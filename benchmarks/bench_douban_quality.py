@@ -32,7 +32,7 @@ to choose settings: then the test titles are not even written to the recipes'
 data folder. Nothing is chosen on test titles.
 
 Ratings cluster by title and a few titles dominate, so every metric is given
-three ways (kerasbert.analysis.title_scores): every row, at most
+three ways (kerasbert.evaluation.title_scores): every row, at most
 `--cap-per-title` rows per title, and the mean over titles, each with a 95%
 bootstrap interval that resamples titles. Methods are compared with TF-IDF +
 LR (classification) or TF-IDF + ridge (regression) as paired differences on
@@ -53,7 +53,7 @@ import numpy as np
 import pandas as pd
 
 import kerasbert  # noqa: F401  (TF_USE_LEGACY_KERAS first)
-from kerasbert.analysis.title_scores import (
+from kerasbert.evaluation.title_scores import (
     METRICS,
     TITLE_MEAN_METRICS,
     TITLE_MEAN_NOTE,
@@ -264,10 +264,10 @@ def report_predictions(path, scored, task, split):
 
 def reused_model_method(label, args, splits):
     """Score the model `--reuse-models DIR/<label>` holds, after checking it trained on these training rows."""
-    from kerasbert.training import load_trained_model, predict_texts
+    from kerasbert.training import load_model_folder, predict_texts
 
     model_dir = os.path.join(args.reuse_models, label)
-    model, tokenizer, recipe = load_trained_model(model_dir)
+    model, recipe = load_model_folder(model_dir)
     trained_on = os.path.join(recipe.get("data", ""), "train.csv")
     if not os.path.isfile(trained_on):
         raise SystemExit("%s: its training rows (%s) are gone; cannot check they match this run's"
@@ -280,9 +280,8 @@ def reused_model_method(label, args, splits):
         summary = json.load(handle)
     earlier = read_saved_info(args.reuse_models)[0].get(label, {})
     started = time.time()
-    predictions = predict_texts(model, tokenizer, splits["test"]["comment"].tolist(), recipe["task"],
-                                max_length=recipe["max_length"], batch_size=max(recipe["batch_size"], 64),
-                                verbose=True)
+    predictions = predict_texts(model, splits["test"]["comment"].tolist(), max_length=recipe["max_length"],
+                                batch_size=max(recipe["batch_size"], 64))
     score, probabilities = predictions["score"], None
     if recipe["task"] == "classification":
         score, probabilities = score.max(axis=1), score

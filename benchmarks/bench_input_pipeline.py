@@ -26,8 +26,8 @@ import kerasbert  # noqa: E402,F401
 from kerasbert._backend import keras, tf  # noqa: E402
 from kerasbert.data import read_ratings_csv  # noqa: E402
 from kerasbert.data.pipeline import (  # noqa: E402
-    _dataset_from_encoded,
-    _pad_id,
+    dataset_from_encoded,
+    pad_id,
     encode_labels,
     encode_texts,
     resolve_tokenizer,
@@ -106,7 +106,7 @@ def main():
           % (len(texts) / t_tok, t_tok, lengths.mean(), 100.0 * (lengths >= args.max_length).mean()))
 
     def build(**kw):
-        return _dataset_from_encoded(flat, lengths, (labels,), pad_id=_pad_id(tokenizer), batch_size=args.batch_size,
+        return dataset_from_encoded(flat, lengths, (labels,), pad=pad_id(tokenizer), batch_size=args.batch_size,
                                      max_length=args.max_length, shuffle=True, seed=0, **kw)
 
     rates = {}

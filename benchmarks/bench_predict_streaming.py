@@ -75,9 +75,9 @@ def write_input(path, rows, seed=0):
 def write_model(folder, max_length):
     from transformers import BertConfig, BertTokenizerFast, TFBertModel
 
-    from kerasbert import build_rating_model
+    from kerasbert import RatingModel
+    from kerasbert.models import save_model_folder
     from kerasbert.training.config import RecipeConfig
-    from kerasbert.training.evaluation import save_trained_model
 
     checkpoint = os.path.join(folder, "encoder")
     os.makedirs(checkpoint)
@@ -91,12 +91,12 @@ def write_model(folder, max_length):
                                      max_position_embeddings=max_length))
     encoder(encoder.dummy_inputs)
     encoder.save_pretrained(checkpoint)
-    model = build_rating_model(checkpoint, task="classification", mode="frozen", layers="last", pooling="mean",
-                               hidden_units=[])
-    config = RecipeConfig(name="bench", checkpoint=checkpoint, layers="last", pooling="mean", hidden_units=[],
-                          max_length=max_length)
+    arguments = dict(mode="frozen", layers="last", pooling="mean", hidden_units=[])
+    model = RatingModel.from_checkpoint(checkpoint, task="classification", max_length=max_length,
+                                        tokenizer=tokenizer, **arguments)
+    config = RecipeConfig(name="bench", checkpoint=checkpoint, model=arguments, max_length=max_length)
     model_dir = os.path.join(folder, "model")
-    save_trained_model(model, tokenizer, config, model_dir)
+    save_model_folder(model, config.to_dict(), model_dir)
     return model_dir
 
 
@@ -110,15 +110,15 @@ def main(argv=None):
     args = parser.parse_args(argv)
 
     import kerasbert.training.predict as predict_module
-    from kerasbert.training.evaluation import load_trained_model
+    from kerasbert.models import load_model_folder
 
     with tempfile.TemporaryDirectory(prefix="kerasbert-bench-predict-") as folder:
         source = os.path.join(folder, "input.csv")
         started = time.time()
         write_input(source, args.rows)
         generate_seconds = time.time() - started
-        loaded = load_trained_model(write_model(folder, args.max_length))
-        predict_module.predict_scores(loaded[0], loaded[1], ["好看"])  # warm up
+        model = load_model_folder(write_model(folder, args.max_length))[0]
+        predict_module.predict_scores(model, ["好看"])  # warm up
         baseline = rss_mib()
         marks = {}
         real_iter = predict_module.iter_row_chunks
@@ -137,7 +137,7 @@ def main(argv=None):
         with PeakRss() as peak:
             started = time.time()
             summary = predict_module.predict_csv(None, source, output_path=output, batch_size=args.batch_size,
-                                                 chunk_rows=args.chunk_rows, verbose=False, model=loaded)
+                                                 chunk_rows=args.chunk_rows, verbose=False, model=model)
             seconds = time.time() - started
         results = {
             "rows": summary["rows"],

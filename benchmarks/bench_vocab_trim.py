@@ -23,6 +23,7 @@ sys.path.insert(0, str(REPO))
 import kerasbert  # noqa: E402,F401  (Keras 2 before TensorFlow)
 from kerasbert._backend import keras, tf  # noqa: E402
 from kerasbert.checkpoints import load_tokenizer, resolve_checkpoint, trim_checkpoint  # noqa: E402
+from kerasbert.data import read_texts  # noqa: E402
 
 DEFAULT_CORPUS = REPO / ".." / "shared" / "data" / "douban" / "douban_comments.csv"
 
@@ -97,7 +98,7 @@ def main(argv=None):
     if args.trimmed:
         out = args.trimmed
     else:
-        trim_checkpoint(args.spec, args.corpus, args.column, out)
+        trim_checkpoint(args.spec, read_texts(args.corpus, args.column)[0], out)
     trim_seconds = time.perf_counter() - start
 
     frame = pd.read_csv(args.corpus, nrows=args.batch * 4).dropna(subset=[args.column])

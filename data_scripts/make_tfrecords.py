@@ -9,7 +9,7 @@ See `kerasbert tfrecords --help`.
 
 import sys
 
-from kerasbert.cli import main
+from kerasbert.commands import main
 
 if __name__ == "__main__":
     sys.exit(main(["tfrecords"] + sys.argv[1:]))

@@ -8,7 +8,7 @@ See `kerasbert prepare --help` (the logic lives in `kerasbert.data`).
 
 import sys
 
-from kerasbert.cli import main
+from kerasbert.commands import main
 
 if __name__ == "__main__":
     sys.exit(main(["prepare"] + sys.argv[1:]))

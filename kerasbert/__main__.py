@@ -1,5 +1,5 @@
 import sys
 
-from kerasbert.cli import main
+from kerasbert.commands import main
 
 sys.exit(main())

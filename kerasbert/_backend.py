@@ -1,15 +1,13 @@
-"""Make sure TensorFlow runs with Keras 2 (`tf-keras`).
+"""The tf-keras road's entry to TensorFlow: Keras 2 (`tf-keras`) and `tf`.
 
-Hugging Face's TF classes (transformers 4.x) are Keras 2 models. TensorFlow
->= 2.16 puts Keras 3 behind `tf.keras` unless `TF_USE_LEGACY_KERAS=1` is set
-before TensorFlow is imported, so this module must run before any import of
-TensorFlow inside the package.
+Every module of the tf-keras road imports TensorFlow through here, after
+`kerasbert.environment` has set `TF_USE_LEGACY_KERAS=1`, so `tf.keras` is
+Keras 2, as Hugging Face's TF classes require.
 """
 
 import os
 
-os.environ.setdefault("TF_USE_LEGACY_KERAS", "1")
-os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+from kerasbert import environment  # noqa: F401  (TF_USE_LEGACY_KERAS before TensorFlow)
 
 try:
     import tf_keras as keras  # noqa: E402

@@ -12,7 +12,7 @@ import os
 import warnings
 
 from kerasbert._backend import keras, tf
-from kerasbert.errors import KerasbertError
+from kerasbert.errors import KerasbertError, TPUUnavailableError
 
 STRATEGIES = ("auto", "tpu", "mirrored", "multi_worker", "default")
 PRECISIONS = ("auto", "float32", "mixed_float16", "mixed_bfloat16")
@@ -37,16 +37,9 @@ TPU_REPORTS = (
 )
 GPU_PATH = (
     "GPU path: switch to a GPU runtime (Colab: Runtime > Change runtime type > T4, L4 or A100 GPU) "
-    "and train with --strategy auto --mixed-precision auto (float16 on GPU)"
+    "and train with the strategy and mixed precision set to auto (float16 on GPU)"
 )
 
-
-class TPUUnavailableError(KerasbertError):
-    """A TPU was asked for, or found, but TensorFlow cannot compute on it.
-
-    A `KerasbertError` (so a `ValueError`): `kerasbert train` prints it as
-    one line.
-    """
 
 
 @dataclasses.dataclass(frozen=True)

@@ -9,7 +9,7 @@ one runner (`kerasbert.training.run_recipe`) and differ only in configuration.
 import argparse
 import sys
 
-from kerasbert.training.cli import add_train_arguments, train_command
+from kerasbert.commands.train import add_train_arguments, train_command
 
 
 def main(argv=None):

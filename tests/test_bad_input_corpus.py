@@ -1,6 +1,6 @@
 """Bad input across commands, the way a new user meets it.
 
-Every case runs `kerasbert.cli.main([...])` and checks one of two outcomes:
+Every case runs `kerasbert.commands.main([...])` and checks one of two outcomes:
 
 * a user error: exit status 2, one `kerasbert: error: FILE[: line N]: problem`
   line on stderr, no traceback, and the user's earlier outputs untouched;
@@ -14,7 +14,7 @@ import os
 import pandas as pd
 import pytest
 
-from kerasbert.cli import main
+from kerasbert.commands import main
 
 OLD_OUTPUT = "an earlier output the user wants to keep\n"
 GOOD_ROWS = "movie,star,comment\n大鱼海棠,4,画面很美\n美人鱼,2,无聊透顶\n西游记,5,经典永流传\n"
@@ -26,17 +26,15 @@ KAGGLE = ("ID,Movie_Name_EN,Movie_Name_CN,Crawl_Date,Number,Username,Date,Star,C
 @pytest.fixture(scope="module")
 def model_dir(tiny_chinese_checkpoint, tmp_path_factory):
     """A tiny trained-model folder (random weights) as `kerasbert train` writes it."""
-    from kerasbert import build_rating_model
-    from kerasbert.checkpoints import load_tokenizer
+    from kerasbert import RatingModel
+    from kerasbert.models import save_model_folder
     from kerasbert.training.config import RecipeConfig
-    from kerasbert.training.evaluation import save_trained_model
 
     out = tmp_path_factory.mktemp("tiny_model")
-    model = build_rating_model(tiny_chinese_checkpoint, task="classification", mode="frozen", layers="last",
-                               pooling="mean", hidden_units=[])
-    config = RecipeConfig(name="tiny", checkpoint=tiny_chinese_checkpoint, layers="last", pooling="mean",
-                          hidden_units=[], max_length=32)
-    save_trained_model(model, load_tokenizer(tiny_chinese_checkpoint), config, str(out))
+    arguments = dict(mode="frozen", layers="last", pooling="mean", hidden_units=[])
+    model = RatingModel.from_checkpoint(tiny_chinese_checkpoint, task="classification", max_length=32, **arguments)
+    config = RecipeConfig(name="tiny", checkpoint=tiny_chinese_checkpoint, model=arguments, max_length=32)
+    save_model_folder(model, config.to_dict(), str(out))
     return str(out)
 
 
@@ -390,12 +388,12 @@ def test_debug_shows_the_traceback(tmp_path):
 
 
 def test_a_bug_keeps_its_traceback(tmp_path, monkeypatch):
-    import kerasbert.data.prepare
+    import kerasbert.commands.prepare
 
     def broken(*args, **kwargs):
         raise RuntimeError("a bug")
 
-    monkeypatch.setattr(kerasbert.data.prepare, "prepare_douban", broken)
+    monkeypatch.setattr(kerasbert.commands.prepare, "prepare_douban", broken)
     source = write(tmp_path, "ok.csv", GOOD_ROWS)
     with pytest.raises(RuntimeError, match="a bug"):
         main(["prepare", "--input", source, "--output", str(tmp_path / "out")])

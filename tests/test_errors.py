@@ -2,7 +2,7 @@
 
 import pytest
 
-from kerasbert.cli import format_user_error
+from kerasbert.commands.cli import format_user_error
 from kerasbert.data import ColumnError, DoubanFormatError, LabelError
 from kerasbert.errors import (
     CheckpointNotFound,

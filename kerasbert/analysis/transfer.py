@@ -3,7 +3,10 @@
 import numpy as np
 import pandas as pd
 
-from kerasbert.analysis.plots import new_figure, save_figure
+from kerasbert.data import find_column, read_table
+from kerasbert.data.reader import text_skip_reason
+from kerasbert.errors import InputError
+from kerasbert.utils.figures import new_figure, save_figure
 
 TEXT_COLUMNS = ("review", "text", "comment", "sentence", "content")
 LABEL_COLUMNS = ("label", "polarity", "sentiment", "y")
@@ -18,10 +21,6 @@ def read_binary_csv(path, text_column=None, label_column=None):
     have an empty text or a label other than 0/1 are skipped and counted.
     """
     from collections import Counter
-
-    from kerasbert.data import find_column, read_table
-    from kerasbert.data.reader import text_skip_reason
-    from kerasbert.errors import InputError
 
     texts, labels, skipped = [], [], Counter()
     with read_table(path) as table:

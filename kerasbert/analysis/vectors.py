@@ -4,7 +4,7 @@ from collections import Counter
 
 import numpy as np
 
-from kerasbert.analysis.metrics import as_finite_array
+from kerasbert.evaluation.metrics import as_finite_array
 
 
 def bert_whitening(embeddings, n_components=None):

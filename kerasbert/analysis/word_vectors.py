@@ -5,10 +5,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from kerasbert.analysis.plots import new_figure, save_figure
+from kerasbert import layer_strategies
+from kerasbert.utils.figures import new_figure, save_figure
 
-# Seed 000's strategies (Devlin et al. 2019, feature-based NER table).
-WORD_STRATEGIES = ("last", "second_to_last", "sum_last4", "mean_last4", "concat_last4")
+# Seed 000's strategies (Devlin et al. 2019, feature-based NER table), spelled as everywhere else.
+WORD_STRATEGIES = tuple(name for name in layer_strategies.LAYER_STRATEGIES if name != "embeddings")
 
 # Seed 000's English example, and Chinese polysemy examples in the same form.
 EXAMPLES = {
@@ -22,26 +23,14 @@ _CJK_RE = re.compile(r"[\u3400-\u9fff\uf900-\ufaff]")
 
 
 def combine_layers(hidden_states, strategy="last"):
-    """(T, d') token vectors from (L + 1, T, d) hidden states by a seed-000 strategy."""
+    """(T, d') token vectors from (L + 1, T, d) hidden states by a layer strategy (`WORD_STRATEGIES`)."""
     hidden_states = np.asarray(hidden_states, dtype=float)
     if strategy not in WORD_STRATEGIES:
         raise ValueError(f"strategy must be one of {WORD_STRATEGIES}, got {strategy!r}")
     if hidden_states.ndim != 3:
         raise ValueError(f"hidden_states must be (layers, tokens, hidden), got shape {hidden_states.shape}")
-    if strategy in ("second_to_last", "sum_last4", "mean_last4", "concat_last4"):
-        needed = 2 if strategy == "second_to_last" else 4
-        if len(hidden_states) < needed:
-            raise ValueError(f"strategy {strategy!r} needs {needed} hidden states, the model has {len(hidden_states)}")
-    if strategy == "last":
-        return hidden_states[-1]
-    if strategy == "second_to_last":
-        return hidden_states[-2]
-    last4 = hidden_states[-4:]
-    if strategy == "sum_last4":
-        return last4.sum(axis=0)
-    if strategy == "mean_last4":
-        return last4.mean(axis=0)
-    return np.concatenate(list(last4), axis=-1)
+    return layer_strategies.combine_layers(list(hidden_states), strategy, lambda states: np.sum(states, axis=0),
+                                           lambda states: np.concatenate(states, axis=-1))
 
 
 def segment_words(text, targets=()):

@@ -7,7 +7,7 @@
 Hub ids and local folders pass through unchanged.
 """
 
-from kerasbert.checkpoints.errors import CheckpointError
+from kerasbert.errors import CheckpointError
 from kerasbert.checkpoints.info import checkpoint_info
 from kerasbert.checkpoints.registry import BUILTINS, build_checkpoint, cache_root, load_tokenizer, resolve_checkpoint
 from kerasbert.checkpoints.trim import trim_checkpoint

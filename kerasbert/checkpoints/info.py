@@ -4,7 +4,7 @@ import json
 import math
 import os
 
-from kerasbert.checkpoints.errors import CheckpointError
+from kerasbert.errors import CheckpointError
 from kerasbert.checkpoints.registry import MANIFEST, find_builtin, load_tokenizer, read_manifest, resolve_checkpoint
 from kerasbert.utils.io import disk_bytes
 

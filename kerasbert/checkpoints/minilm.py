@@ -12,7 +12,7 @@ import os
 import shutil
 import struct
 
-from kerasbert.checkpoints.errors import CheckpointError
+from kerasbert.errors import CheckpointError
 
 _ITEMSIZE = {"F64": 8, "F32": 4, "F16": 2, "BF16": 2, "I64": 8, "I32": 4, "I16": 2, "I8": 1, "U8": 1, "BOOL": 1}
 TOKENIZER_FILES = ("tokenizer_config.json", "special_tokens_map.json", "vocab.txt")

@@ -25,7 +25,7 @@ import struct
 
 import numpy as np
 
-from kerasbert.checkpoints.errors import CheckpointError
+from kerasbert.errors import CheckpointError
 
 MAGIC = b"E5S1"
 SUPPORTED_VERSIONS = (1,)

@@ -20,7 +20,7 @@ import inspect
 import json
 import os
 
-from kerasbert.checkpoints.errors import CheckpointError
+from kerasbert.errors import CheckpointError
 from kerasbert.utils.io import apply_default_modes, atomic_directory, atomic_write_json, disk_bytes
 
 MANIFEST = "kerasbert-checkpoint.json"

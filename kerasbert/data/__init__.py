@@ -1,25 +1,31 @@
 """Data: one CSV reader, row validation, cleaning, splits, input pipelines, TFRecords.
 
+Road-neutral: NumPy, pandas and `tf.data` (which Keras 3 reads on every backend).
+
 * `read_table`, `read_texts`, `find_column` (kerasbert.data.reader): every CSV the package reads
-* `read_ratings_csv`, `load_split_csv`, `ReadReport`, `print_skip_summary` (kerasbert.data.validation)
+* `read_ratings_csv`, `load_split_csv`, `ReadReport` (kerasbert.data.validation)
 * `clean_comment`, `segment_words` (kerasbert.data.cleaning)
 * `split_frame`, `load_recipe_splits` (kerasbert.data.splitting)
 * `prepare_douban` (kerasbert.data.prepare)
-* `make_dataset`, `dataset_from_csv` (kerasbert.data.pipeline)
+* `encode_texts`, `pad_token_ids`, `pad_id`: the one tokenise-and-pad rule;
+  `make_dataset`, `dataset_from_csv` (kerasbert.data.pipeline)
 * `write_tfrecords`, `tfrecord_dataset` (kerasbert.data.tfrecords)
 * TFDS builder `douban_movie_short_comments` (kerasbert.data.tfds_douban)
 """
 
-from kerasbert import _backend  # noqa: F401  (TF_USE_LEGACY_KERAS before TensorFlow)
 from kerasbert.data.cleaning import clean_comment, remove_punctuation, segment_words  # noqa: F401
 from kerasbert.data.pipeline import (  # noqa: F401
     LabelError,
     dataset_from_csv,
+    dataset_from_encoded,
     encode_labels,
     encode_texts,
     make_dataset,
+    pad_id,
+    pad_token_ids,
     per_replica_to_global,
     resolve_tokenizer,
+    row_slices,
 )
 from kerasbert.data.prepare import compute_stats, prepare_douban  # noqa: F401
 from kerasbert.data.reader import (  # noqa: F401
@@ -38,6 +44,5 @@ from kerasbert.data.validation import (  # noqa: F401
     ReadReport,
     load_split_csv,
     parse_star,
-    print_skip_summary,
     read_ratings_csv,
 )

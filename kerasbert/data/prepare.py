@@ -12,10 +12,11 @@ import time
 import numpy as np
 
 from kerasbert.data.cleaning import segment_words
-from kerasbert.data.reader import DoubanFormatError
-from kerasbert.data.splitting import _check_fractions, split_frame
+from kerasbert.data.figures import plot_splits
+from kerasbert.data.splitting import check_fractions, split_frame
 from kerasbert.data.validation import ReadReport, read_ratings_csv
-from kerasbert.errors import OutputError
+from kerasbert.errors import DoubanFormatError, OutputError
+from kerasbert.tasks import STARS
 from kerasbert.utils.io import atomic_directory, atomic_write_json
 
 __all__ = ["OUTPUT_COLUMNS", "OUTPUT_FILES", "compute_stats", "prepare_douban"]
@@ -53,10 +54,10 @@ def compute_stats(splits, report=None, extra=None):
         name: (round(len(f) / total, 4) if total else 0.0) for name, f in splits.items()
     }
     stats["star_distribution"] = {
-        name: {str(s): int((f["star"] == s).sum()) for s in range(1, 6)} for name, f in splits.items()
+        name: {str(s): int((f["star"] == s).sum()) for s in STARS} for name, f in splits.items()
     }
     stats["star_fraction"] = {
-        name: {str(s): (round(float((f["star"] == s).mean()), 4) if len(f) else 0.0) for s in range(1, 6)}
+        name: {str(s): (round(float((f["star"] == s).mean()), 4) if len(f) else 0.0) for s in STARS}
         for name, f in splits.items()
     }
     stats["movies"] = {name: int(f["movie"].nunique()) for name, f in splits.items()}
@@ -140,7 +141,7 @@ def prepare_douban(
         "input": os.path.abspath(os.fspath(input_path)),
         "split_mode": split,
         "seed": seed,
-        "fractions": list(_check_fractions(fractions)),
+        "fractions": list(check_fractions(fractions)),
         "remove_punctuation": bool(remove_punct),
         "text_labels_mapped": bool(text_labels),
         "columns": OUTPUT_COLUMNS,
@@ -162,8 +163,6 @@ def prepare_douban(
         for name, part in splits.items():
             part[OUTPUT_COLUMNS].to_csv(os.path.join(tmp, name + ".csv"), index=False, encoding="utf-8")
         if figure:
-            from kerasbert.analysis.plots import plot_splits
-
             plot_splits(
                 splits,
                 os.path.join(tmp, "splits.png"),

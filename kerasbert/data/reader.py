@@ -26,7 +26,7 @@ import io
 import os
 import warnings
 
-from kerasbert.errors import InputError
+from kerasbert.errors import ColumnError, DoubanFormatError, InputError  # noqa: F401  (re-exported)
 
 __all__ = [
     "COLUMN_ALIASES",
@@ -52,12 +52,6 @@ _MAX_RECORD_LINES = 200  # a quoted field may span this many lines at most
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
 
 
-class DoubanFormatError(InputError):
-    """The file cannot be read as a table at all (names the file)."""
-
-
-class ColumnError(DoubanFormatError):
-    """A required column is missing from the header."""
 
 
 # One data record: `fields` is None when `problem` = (reason, detail) says why.

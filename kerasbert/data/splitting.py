@@ -5,7 +5,9 @@ import os
 
 import numpy as np
 
-from kerasbert.errors import KerasbertError
+from kerasbert._backend import tf
+from kerasbert.data.validation import load_split_csv, read_ratings_csv
+from kerasbert.errors import InputError, KerasbertError
 
 __all__ = ["SPLIT_NAMES", "load_recipe_splits", "split_by_movie", "split_frame", "split_random"]
 
@@ -14,7 +16,7 @@ logger = logging.getLogger(__name__)
 SPLIT_NAMES = ("train", "validation", "test")
 
 
-def _check_fractions(fractions):
+def check_fractions(fractions):
     fractions = tuple(float(f) for f in fractions)
     if len(fractions) != 3 or any(f < 0 for f in fractions) or abs(sum(fractions) - 1.0) > 1e-6:
         raise KerasbertError("fractions must be three non-negative numbers summing to 1, got %r" % (fractions,))
@@ -27,7 +29,7 @@ def split_random(frame, fractions=(0.8, 0.1, 0.1), seed=0):
     """Stratified (by star) random split: returns an array of split names."""
     from sklearn.model_selection import train_test_split
 
-    fractions = _check_fractions(fractions)
+    fractions = check_fractions(fractions)
     n = len(frame)
     labels = frame["star"].to_numpy()
     positions = np.arange(n)
@@ -73,7 +75,7 @@ def split_by_movie(frame, fractions=(0.8, 0.1, 0.1), seed=0):
     in two splits. Every split with a fraction > 0 gets at least one title
     when there are enough titles.
     """
-    fractions = _check_fractions(fractions)
+    fractions = check_fractions(fractions)
     sizes = frame["movie"].value_counts()
     rng = np.random.RandomState(seed)
     titles = list(sizes.index)
@@ -116,14 +118,10 @@ def load_recipe_splits(data, split="by-movie", seed=0, verbose=True):
     `data` is a prepared folder with train/validation/test.csv, or one
     ratings CSV split here by `split` ("by-movie" or "random") with `seed`.
     Local paths and `gs://` URLs are read directly (no local copy). Skipped
-    rows are summarised on stdout when `verbose`.
+    rows are summarised in the log (logger `kerasbert.data.splitting`) when `verbose`.
     """
-    from kerasbert._backend import tf
-    from kerasbert.data.validation import load_split_csv, print_skip_summary, read_ratings_csv
-    from kerasbert.errors import InputError, KerasbertError
-
     if not data:
-        raise KerasbertError("no training data: pass --data (a CSV file or a prepared folder)")
+        raise KerasbertError("no training data: `data` is empty (give a ratings CSV or a prepared folder)")
     data = str(data)
     if tf.io.gfile.isdir(data):
         paths = {name: tf.io.gfile.join(data, name + ".csv") for name in SPLIT_NAMES}
@@ -134,12 +132,17 @@ def load_recipe_splits(data, split="by-movie", seed=0, verbose=True):
         splits = {}
         for name, path in paths.items():
             splits[name], report = load_split_csv(path, progress=False, return_report=True)
-            print_skip_summary(report, verbose=verbose)
+            _log_skips(report, verbose)
     else:
         frame, report = read_ratings_csv(data, progress=False, return_report=True)
-        print_skip_summary(report, verbose=verbose)
+        _log_skips(report, verbose)
         splits = split_frame(frame, mode=split, seed=seed)
     for name in SPLIT_NAMES:
         if len(splits[name]) == 0:
-            raise InputError(data, "split %r is empty; use more data or --split random" % name)
+            raise InputError(data, "split %r is empty; use more data or the random split" % name)
     return splits
+
+
+def _log_skips(report, verbose):
+    if verbose and report.skipped_total:
+        logger.info(report.summary())

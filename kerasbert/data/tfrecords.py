@@ -16,7 +16,7 @@ import re
 import numpy as np
 
 from kerasbert._backend import tf
-from kerasbert.data.pipeline import _pad_id, encode_labels, encode_texts, resolve_tokenizer
+from kerasbert.data.pipeline import encode_labels, encode_texts, pad_id, pad_token_ids, resolve_tokenizer, row_slices
 from kerasbert.tasks import check_task
 
 __all__ = ["write_tfrecords", "tfrecord_dataset", "read_tfrecord_metadata", "shard_name"]
@@ -52,13 +52,13 @@ def write_tfrecords(texts, labels, tokenizer, out_dir, prefix="train", max_lengt
     if label_array is not None and len(label_array) != len(texts):
         raise ValueError("%d texts but %d labels" % (len(texts), len(label_array)))
     flat, lengths = encode_texts(texts, tokenizer, max_length=max_length, progress=progress)
-    pad = _pad_id(tokenizer)
+    pad = pad_id(tokenizer)
     n = len(lengths)
     if num_shards is None:
         num_shards = max(1, int(np.ceil(n / float(examples_per_shard))))
     num_shards = max(1, min(int(num_shards), max(n, 1)))
     tf.io.gfile.makedirs(out_dir)
-    offsets = np.concatenate([[0], np.cumsum(lengths)])
+    rows = row_slices(flat, lengths)
     names = []
     for shard in range(num_shards):
         name = shard_name(prefix, shard, num_shards)
@@ -66,12 +66,8 @@ def write_tfrecords(texts, labels, tokenizer, out_dir, prefix="train", max_lengt
         tmp = final + ".tmp-%d" % os.getpid()
         with tf.io.TFRecordWriter(tmp) as writer:
             for i in range(shard, n, num_shards):
-                ids = np.full([max_length], pad, dtype=np.int64)
-                mask = np.zeros([max_length], dtype=np.int64)
-                row = flat[offsets[i]:offsets[i + 1]]
-                ids[: len(row)] = row
-                mask[: len(row)] = 1
-                feature = {"input_ids": _int_feature(ids), "attention_mask": _int_feature(mask)}
+                padded = pad_token_ids([rows[i]], pad, width=max_length)
+                feature = {name: _int_feature(padded[name][0]) for name in ("input_ids", "attention_mask")}
                 if label_array is not None:
                     if task == "classification":
                         feature["label"] = _int_feature([int(label_array[i])])

@@ -27,17 +27,15 @@ import collections
 import math
 import os
 import re
-import sys
 import unicodedata
 
 import numpy as np
 import pandas as pd
 
 from kerasbert.data.cleaning import _progress, clean_comment, normalize_whitespace, segment_words
-from kerasbert.data.reader import ColumnError, read_table
+from kerasbert.data.reader import ColumnError, find_column, read_table
 
-__all__ = ["ReadReport", "STAR_TEXT_LABELS", "load_split_csv", "parse_star", "print_skip_summary",
-           "read_ratings_csv"]
+__all__ = ["ReadReport", "STAR_TEXT_LABELS", "load_split_csv", "parse_star", "read_ratings_csv"]
 
 # Douban's rating words (shown on hover over the stars).
 STAR_TEXT_LABELS = {"力荐": 5, "推荐": 4, "还行": 3, "较差": 2, "很差": 1}
@@ -283,8 +281,6 @@ def read_ratings_csv(
 
 def _resolve_columns(table, report, want_words=False):
     """{role: index} for movie, star, comment [, words]; ColumnError names what is missing."""
-    from kerasbert.data.reader import find_column
-
     index = {role: find_column(table.header, role) for role in ("movie", "star", "comment", "words")}
     missing = [role for role in ("movie", "star", "comment") if index[role] is None]
     if missing:
@@ -302,18 +298,6 @@ def _resolve_columns(table, report, want_words=False):
     if not want_words or index["words"] is None:
         index.pop("words")
     return index
-
-
-def print_skip_summary(report, file=None, verbose=True):
-    """One line per skip reason (with example lines) for a `ReadReport` or its dict; nothing when none."""
-    rep = report if isinstance(report, dict) else report.to_dict()
-    if not rep.get("skipped_total") or not verbose:
-        return
-    print("%s: skipped %d invalid row(s) of %d:" % (rep["path"], rep["skipped_total"], rep["rows_read"]),
-          file=file or sys.stdout)
-    for reason, count in sorted(rep["skipped"].items(), key=lambda kv: -kv[1]):
-        examples = ", ".join("line %d" % e["line"] for e in rep["skip_examples"].get(reason, [])[:3])
-        print("  %-20s %8d  (e.g. %s)" % (reason, count, examples), file=file or sys.stdout)
 
 
 def load_split_csv(path, *, progress=None, return_report=False):

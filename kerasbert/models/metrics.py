@@ -6,27 +6,14 @@ first turns both into stars 1-5:
 
 - classification: predicted star = argmax + 1, true star = label + 1;
 - regression: predicted star = the score rounded and clipped to 1-5 for
-  accuracy and ±1 accuracy (`kerasbert.tasks.round_stars_tf`, halves round
+  accuracy and ±1 accuracy (`kerasbert.tasks.stars_from_outputs_tf`, halves round
   up); MAE and RMSE use the continuous score.
 """
 
 from kerasbert._backend import keras, tf
-from kerasbert.tasks import TASKS, check_task, round_stars_tf
+from kerasbert.tasks import TASKS, check_task, stars_from_outputs_tf
 
 __all__ = ["TASKS", "StarAccuracy", "StarMAE", "StarRMSE", "WithinOneAccuracy", "rating_metrics"]
-
-
-def true_and_predicted_stars(y_true, y_pred, task, rounded=True):
-    """Both as float32 stars, shaped (batch,)."""
-    if task == "classification":
-        true = tf.cast(tf.reshape(y_true, [-1]), tf.float32) + 1.0
-        predicted = tf.cast(tf.argmax(y_pred, axis=-1), tf.float32) + 1.0
-        return true, predicted
-    true = tf.cast(tf.reshape(y_true, [-1]), tf.float32)
-    predicted = tf.cast(tf.reshape(y_pred, [-1]), tf.float32)
-    if rounded:
-        predicted = round_stars_tf(predicted)
-    return true, predicted
 
 
 class _StarMetric(keras.metrics.Mean):
@@ -42,7 +29,7 @@ class _StarMetric(keras.metrics.Mean):
         raise NotImplementedError
 
     def update_state(self, y_true, y_pred, sample_weight=None):
-        true, predicted = true_and_predicted_stars(y_true, y_pred, self.task, self.rounded)
+        true, predicted = stars_from_outputs_tf(y_true, y_pred, self.task, self.rounded)
         return super().update_state(self.per_example(true, predicted), sample_weight=sample_weight)
 
     def get_config(self):

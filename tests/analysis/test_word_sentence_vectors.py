@@ -24,15 +24,15 @@ def test_layer_strategies():
     hidden = np.random.default_rng(0).normal(size=(7, 3, 4))  # L + 1 = 7 layers, 3 tokens
     np.testing.assert_allclose(combine_layers(hidden, "last"), hidden[6])
     np.testing.assert_allclose(combine_layers(hidden, "second_to_last"), hidden[5])
-    np.testing.assert_allclose(combine_layers(hidden, "sum_last4"), hidden[3] + hidden[4] + hidden[5] + hidden[6])
-    np.testing.assert_allclose(combine_layers(hidden, "mean_last4"), (hidden[3] + hidden[4] + hidden[5] + hidden[6]) / 4)
-    concat = combine_layers(hidden, "concat_last4")
+    np.testing.assert_allclose(combine_layers(hidden, "sum_last_4"), hidden[3] + hidden[4] + hidden[5] + hidden[6])
+    np.testing.assert_allclose(combine_layers(hidden, "mean_last_4"), (hidden[3] + hidden[4] + hidden[5] + hidden[6]) / 4)
+    concat = combine_layers(hidden, "concat_last_4")
     assert concat.shape == (3, 16)
     np.testing.assert_allclose(concat[:, 12:], hidden[6])
     with pytest.raises(ValueError, match="strategy"):
         combine_layers(hidden, "first")
-    with pytest.raises(ValueError, match="needs 4"):
-        combine_layers(hidden[:3], "sum_last4")
+    with pytest.raises(ValueError, match="at least 4 layers"):
+        combine_layers(hidden[:3], "sum_last_4")
 
 
 def test_segmentation_cuts_a_target_out_of_a_longer_word():

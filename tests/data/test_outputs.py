@@ -1,5 +1,6 @@
 """Outputs: the modes a plain write gives (umask respected), and recipe splits."""
 
+import logging
 import os
 import stat
 
@@ -50,13 +51,14 @@ def test_prepare_outputs_are_readable_like_any_file(tmp_path, umask):
     assert mode(out) == 0o777 & ~umask
 
 
-def test_load_recipe_splits_from_a_csv_and_from_a_prepared_folder(tmp_path, capsys):
+def test_load_recipe_splits_from_a_csv_and_from_a_prepared_folder(tmp_path, caplog):
     source = tmp_path / "ratings.csv"
     source.write_text("movie;star;comment\n" + ROWS.replace(",", ";") + "电影1;9;坏星级\n", encoding="utf-8")
-    splits = load_recipe_splits(str(source), split="random", seed=3)
+    with caplog.at_level(logging.INFO, logger="kerasbert"):
+        splits = load_recipe_splits(str(source), split="random", seed=3)
     assert sorted(splits) == ["test", "train", "validation"]
     assert sum(len(f) for f in splits.values()) == 60
-    assert "star_out_of_range" in capsys.readouterr().out  # the one skipped row is reported
+    assert "star_out_of_range" in caplog.text  # the one skipped row is reported in the log
     prepared = tmp_path / "prepared"
     prepare_douban(source, prepared, split="random", seed=3, progress=False, figure=False)
     again = load_recipe_splits(str(prepared))

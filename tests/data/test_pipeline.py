@@ -174,7 +174,7 @@ def test_mirrored_strategy_two_cpus_gets_half_batches(minilm_model_dir):
 
 def test_cardinality_is_the_true_number_of_batches():
     """Keras' progress bars and step-level BackupAndRestore rely on it."""
-    from kerasbert.data.pipeline import _dataset_from_encoded
+    from kerasbert.data.pipeline import dataset_from_encoded
 
     rng = np.random.default_rng(0)
     for trial in range(12):
@@ -182,7 +182,7 @@ def test_cardinality_is_the_true_number_of_batches():
         lengths = rng.integers(1, 100, size=n)
         batch = int(rng.integers(1, 40))
         fixed, drop = bool(trial % 2), bool(trial % 3 == 0)
-        ds = _dataset_from_encoded(
+        ds = dataset_from_encoded(
             np.ones(lengths.sum(), np.int32), lengths, (rng.integers(1, 6, size=n),), 0, batch, 100,
             shuffle=True, fixed_length=fixed, drop_remainder=drop, bucket_boundaries=[] if trial % 4 == 0 else None,
         )

@@ -3,7 +3,7 @@ import pytest
 from layer_test_case import token_batch
 
 from kerasbert._backend import keras, tf
-from kerasbert.callbacks import GradualUnfreezing
+from kerasbert.training.callbacks import GradualUnfreezing
 from kerasbert.layers import MaskedMeanPooling, TransformerEncoder
 from kerasbert.models import model_inputs
 

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from kerasbert.models import StarAccuracy, StarMAE, StarRMSE, WithinOneAccuracy, rating_metrics
-from kerasbert.tasks import round_stars, round_stars_tf
+from kerasbert.tasks import round_stars, stars_from_outputs, stars_from_outputs_tf
 
 TRUE_STARS = np.array([1, 2, 3, 4, 5, 5])
 PRED_STARS = np.array([1, 4, 3, 5, 3, 5])
@@ -40,7 +40,17 @@ def test_round_stars_rounds_half_up_and_clips():
     scores = np.array([0.5, 0.74, 1.5, 2.5, 3.49, 4.5, 5.5, 7.0, -3.0])
     expected = [1, 1, 2, 3, 3, 5, 5, 5, 1]  # by hand; NumPy's round would give 2.5 -> 2
     np.testing.assert_array_equal(round_stars(scores), expected)
-    np.testing.assert_array_equal(round_stars_tf(scores.astype("float32")).numpy(), expected)
+    np.testing.assert_array_equal(stars_from_outputs(scores[:, None], "regression"), expected)
+    _, predicted = stars_from_outputs_tf(np.ones(len(scores)), scores.astype("float32")[:, None], "regression")
+    np.testing.assert_array_equal(predicted.numpy(), expected)
+
+
+def test_classification_stars_are_argmax_plus_one_for_numpy_and_tensors():
+    probabilities = np.array([[0.9, 0.1, 0, 0, 0], [0, 0, 0.2, 0.3, 0.5], [0.1, 0.2, 0.4, 0.2, 0.1]])
+    np.testing.assert_array_equal(stars_from_outputs(probabilities, "classification"), [1, 5, 3])
+    true, predicted = stars_from_outputs_tf(np.array([0, 4, 1]), probabilities, "classification")
+    np.testing.assert_array_equal(true.numpy(), [1, 5, 2])
+    np.testing.assert_array_equal(predicted.numpy(), [1, 5, 3])
 
 
 def test_config_round_trip_and_bad_task():

@@ -4,8 +4,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kerasbert.cli import main
-from kerasbert.training import load_recipe, load_trained_model, predict_texts, run_recipe
+from kerasbert.commands import main
+from kerasbert.training import load_model_folder, load_recipe, predict_texts, run_recipe
 
 
 @pytest.fixture(scope="module")
@@ -15,7 +15,7 @@ def trained_model_dir(tiny_chinese_checkpoint, demo_sample_csv, tmp_path_factory
                          output_dir=str(out), trim_vocabulary=False, max_examples=64, max_eval_examples=32, epochs=1,
                          batch_size=16, max_length=32, attention_units=8, num_hops=2, strategy="default",
                          mixed_precision="float32")
-    run_recipe(config, verbose=False)
+    run_recipe(config)
     return str(out)
 
 
@@ -45,8 +45,8 @@ def test_predict_rates_every_row_and_reports_bad_ones(trained_model_dir, tmp_pat
     np.testing.assert_allclose(probabilities.sum(axis=1), 1.0, rtol=1e-5)
     np.testing.assert_array_equal(probabilities.argmax(axis=1) + 1, rated["predicted_star"].to_numpy())
     # The same numbers as calling the model directly.
-    model, tokenizer, recipe = load_trained_model(trained_model_dir)
-    direct = predict_texts(model, tokenizer, rated["comment"].tolist(), "classification", max_length=32, verbose=False)
+    model, recipe = load_model_folder(trained_model_dir)
+    direct = predict_texts(model, rated["comment"].tolist(), max_length=32)
     np.testing.assert_allclose(direct["score"], probabilities, rtol=1e-5, atol=1e-6)
 
 
@@ -80,12 +80,12 @@ def test_predict_output_order_is_the_input_order(trained_model_dir, tmp_path):
     np.testing.assert_allclose(outputs[1000][["p_%d" % s for s in range(1, 6)]].to_numpy(), probabilities,
                                rtol=1e-4, atol=1e-5)
     # Reference: each text alone (no padding, no sorting).
-    model, tokenizer, recipe = load_trained_model(trained_model_dir)
+    model, recipe = load_model_folder(trained_model_dir)
     for row, text in enumerate(texts):
-        alone = predict_texts(model, tokenizer, [text], "classification", max_length=32, batch_size=1, verbose=False)
+        alone = predict_texts(model, [text], max_length=32, batch_size=1)
         np.testing.assert_allclose(probabilities[row], alone["score"][0], rtol=1e-4, atol=1e-5)
     # predict_texts sorts by length too and gives the same rows back in order.
-    batched = predict_texts(model, tokenizer, texts, "classification", max_length=32, batch_size=4, verbose=False)
+    batched = predict_texts(model, texts, max_length=32, batch_size=4)
     np.testing.assert_allclose(batched["score"], probabilities, rtol=1e-4, atol=1e-5)
     assert [len(tokens) for tokens in batched["tokens"]] == [min(len(t), 30) + 2 for t in texts]
 
@@ -93,13 +93,12 @@ def test_predict_output_order_is_the_input_order(trained_model_dir, tmp_path):
 def test_predict_max_length_flag_changes_truncation(trained_model_dir, tmp_path):
     source = tmp_path / "long.csv"
     source.write_text("comment\n" + "好" * 20 + "看" * 10 + "\n", encoding="utf-8")
-    model, tokenizer, _ = load_trained_model(trained_model_dir)
+    model, _ = load_model_folder(trained_model_dir)
     for max_length in (8, 32):
         out = tmp_path / ("p%d.csv" % max_length)
         assert main(["predict", "--model", trained_model_dir, "--input", str(source), "--output", str(out),
                      "--max-length", str(max_length), "--quiet"]) == 0
-        expected = predict_texts(model, tokenizer, ["好" * 20 + "看" * 10], "classification",
-                                 max_length=max_length, verbose=False)["score"][0]
+        expected = predict_texts(model, ["好" * 20 + "看" * 10], max_length=max_length)["score"][0]
         got = pd.read_csv(out)[["p_%d" % s for s in range(1, 6)]].to_numpy()[0]
         np.testing.assert_allclose(got, expected, rtol=1e-4, atol=1e-5)
 
@@ -146,7 +145,7 @@ def test_evaluate_writes_a_report_for_any_labelled_csv(trained_model_dir, demo_s
 def test_loss_flags_override_the_recipe():
     import argparse
 
-    from kerasbert.training.cli import add_train_arguments, config_from_args
+    from kerasbert.commands.train import add_train_arguments, config_from_args
 
     parser = argparse.ArgumentParser()
     add_train_arguments(parser)

@@ -101,7 +101,7 @@ def test_check_cell_stops_without_a_tpu_device(monkeypatch):
     message = str(stopped.value)
     for report in ("tensorflow/tensorflow#96203", "googlecolab/colabtools#5419", "googlecolab/colabtools#4481"):
         assert report in message
-    assert "--strategy auto --mixed-precision auto" in message
+    assert "the strategy and mixed precision set to auto" in message
     monkeypatch.setattr(distribute, "detect_runtime", lambda: RUNTIMES["gpu_without_cuda"])
     with pytest.raises(SystemExit, match="registers no GPU"):
         exec(_cell("check-accelerator"), {"BATCH_PER_REPLICA": 32})

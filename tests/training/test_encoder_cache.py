@@ -93,10 +93,8 @@ def test_cache_hit_and_a_miss_for_each_key(config, tokenizer, corpus, monkeypatc
     plan = cache_plan(model)
     first = build_or_load_cache(model, tokenizer, texts, 32, plan, "tiny", verbose=False)
     built = []
-    from kerasbert.utils import io
-
-    original = io.atomic_directory
-    monkeypatch.setattr(io, "atomic_directory", lambda path: built.append(path) or original(path))
+    original = encoder_cache.atomic_directory
+    monkeypatch.setattr(encoder_cache, "atomic_directory", lambda path: built.append(path) or original(path))
     again = build_or_load_cache(model, tokenizer, texts, 32, plan, "tiny", verbose=False)
     assert again.folder == first.folder and built == []  # a hit computes nothing
     other_plan = cache_plan(build(config, "top_k", 2, "last", "mean"))
@@ -154,7 +152,7 @@ def test_refuses_a_cache_that_does_not_fit(config, tokenizer, corpus, monkeypatc
     texts, _ = corpus
     model = build(config, "frozen", None, "last", "mean")
     monkeypatch.setattr(encoder_cache, "DISK_MARGIN_BYTES", 1 << 60)
-    with pytest.raises(encoder_cache.CacheTooLarge, match="--no-cache"):
+    with pytest.raises(encoder_cache.CacheTooLarge, match="train without the cache"):
         build_or_load_cache(model, tokenizer, texts, 32, cache_plan(model), "tiny", verbose=False)
 
 
@@ -213,7 +211,7 @@ def test_sample_weights_follow_their_rows_cached_and_plain(config, tokenizer, co
 
 
 def test_cache_list_and_clear_commands(config, tokenizer, corpus, tmp_path, monkeypatch, capsys):
-    from kerasbert.cli import main
+    from kerasbert.commands import main
 
     monkeypatch.setenv("KERASBERT_ENCODER_CACHE", str(tmp_path / "caches"))
     texts = corpus[0]

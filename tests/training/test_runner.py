@@ -1,4 +1,5 @@
 import json
+import logging
 import os
 import pathlib
 
@@ -9,10 +10,10 @@ from sklearn.metrics import accuracy_score, mean_absolute_error, mean_squared_er
 
 from kerasbert._backend import keras
 from kerasbert.errors import RecipeError
-from kerasbert.training import load_recipe, load_trained_model, predict_texts, run_recipe
+from kerasbert.training import load_model_folder, load_recipe, predict_texts, run_recipe
 from kerasbert.training import runner as runner_module
 from kerasbert.training.config import recipe_path
-from kerasbert.training.optimization import LinearWarmupDecay
+from kerasbert.models.optimizers import LinearWarmupDecay
 
 RECIPES = ["douban_classify_frozen", "douban_classify_finetune", "douban_regress_frozen", "douban_regress_finetune"]
 
@@ -95,8 +96,8 @@ def test_run_recipe_end_to_end(name, checkpoint, tiny_chinese_checkpoint, demo_s
     real = checkpoint != "tiny"
     config = small_recipe(name, tiny_chinese_checkpoint if not real else checkpoint, demo_sample_csv, out,
                           trim_vocabulary=real)
-    summary = run_recipe(config, verbose=False)
-    for path in ["model.keras", "tokenizer/tokenizer.json", "recipe.json", "training_log.csv", "summary.json",
+    summary = run_recipe(config)
+    for path in ["model.keras", "recipe.json", "training_log.csv", "summary.json",
                  "report/report.md", "report/metrics.json", "report/confusion_matrices.png"]:
         assert (out / path).exists(), path
     assert summary["train_rows"] == 160 and summary["test_rows"] == 48
@@ -105,11 +106,11 @@ def test_run_recipe_end_to_end(name, checkpoint, tiny_chinese_checkpoint, demo_s
 
     # The saved model reproduces the report's numbers: predict the same test split with the
     # loaded model and recompute the metrics with scikit-learn.
-    model, tokenizer, recipe = load_trained_model(str(out))
-    test = runner_module.load_splits(config, verbose=False)["test"]
+    model, recipe = load_model_folder(str(out))
+    test = runner_module.load_splits(config)["test"]
     metrics = json.loads((out / "report" / "metrics.json").read_text())
     assert metrics["n"] == len(test) == 48
-    encoded = tokenizer(test["comment"].tolist(), truncation=True, max_length=32, padding="longest",
+    encoded = model.tokenizer(test["comment"].tolist(), truncation=True, max_length=32, padding="longest",
                         return_tensors="np")
     outputs = model.predict({k: encoded[k].astype("int32") for k in ("input_ids", "attention_mask")}, verbose=0)
     true = test["star"].to_numpy()
@@ -129,10 +130,9 @@ def test_run_recipe_end_to_end(name, checkpoint, tiny_chinese_checkpoint, demo_s
 
     report_md = (out / "report" / "report.md").read_text(encoding="utf-8")
     assert "confusion" in report_md.lower()
-    predictions = predict_texts(model, tokenizer, test["comment"][:5].tolist(), recipe["task"], max_length=32,
-                                verbose=False)
+    predictions = predict_texts(model, test["comment"][:5].tolist(), max_length=32)
     np.testing.assert_array_equal(predictions["stars"], stars[:5])
-    if recipe["pooling"] == "self_attentive":
+    if recipe["model"]["pooling"] == "self_attentive":
         assert predictions["attention"][0].shape[0] == 4  # hops
     else:
         assert predictions["attention"] is None
@@ -160,12 +160,12 @@ def test_killed_run_resumes_when_rerun(tiny_chinese_checkpoint, demo_sample_csv,
     original = runner_module.make_callbacks
     monkeypatch.setattr(runner_module, "make_callbacks", lambda *a, **k: original(*a, **k) + [_Kill()])
     with pytest.raises(KeyboardInterrupt):
-        run_recipe(config, verbose=False)
+        run_recipe(config)
     assert (tmp_path / "run" / "backup").is_dir() and not (tmp_path / "run" / "model.keras").exists()
 
     recorder = _FirstEpoch()
     monkeypatch.setattr(runner_module, "make_callbacks", lambda *a, **k: original(*a, **k) + [recorder])
-    summary = run_recipe(config, verbose=False)
+    summary = run_recipe(config)
     assert recorder.started[0] == 1  # resumed inside epoch 2, not from scratch
     assert recorder.started == [1, 2]
     assert (tmp_path / "run" / "model.keras").exists() and summary["test_rows"] == 48
@@ -182,7 +182,7 @@ def test_linear_warmup_decay_schedule():
 
 
 def test_schedule_spans_every_step_and_top_k_trains_from_the_cache(tiny_chinese_checkpoint, demo_sample_csv,
-                                                                   tmp_path, monkeypatch, capsys):
+                                                                   tmp_path, monkeypatch, caplog):
     """Length buckets add partial batches: the warm-up/decay schedule must count them (issue 12 item 1)."""
     made = []
     original = runner_module.make_optimizer
@@ -195,13 +195,14 @@ def test_schedule_spans_every_step_and_top_k_trains_from_the_cache(tiny_chinese_
     monkeypatch.setattr(runner_module, "make_optimizer", recording_make_optimizer)
     config = small_recipe("douban_classify_finetune", tiny_chinese_checkpoint, demo_sample_csv, tmp_path / "run",
                           mode="top_k", top_k=1)
-    run_recipe(config, verbose=True)
-    assert "Training from the encoder cache" in capsys.readouterr().out
+    with caplog.at_level(logging.INFO, logger="kerasbert"):
+        run_recipe(config, verbose=True)
+    assert "Training from the encoder cache" in caplog.text
     _, peak, total_steps, warmup_ratio = made[-1]
     # The batches an epoch really has: per length bucket (lengths <= 16, then 17-32), a ceil each.
     from kerasbert.checkpoints import load_tokenizer
 
-    train = runner_module.load_splits(config, verbose=False)["train"]["comment"].tolist()
+    train = runner_module.load_splits(config)["train"]["comment"].tolist()
     lengths = np.array([len(ids) for ids in load_tokenizer(tiny_chinese_checkpoint)(
         train, truncation=True, max_length=32)["input_ids"]])
     per_epoch = sum(-(-int(n) // 16) for n in (np.sum(lengths <= 16), np.sum(lengths > 16)) if n)
@@ -225,8 +226,8 @@ def test_rows_per_title_caps_each_epoch(tiny_chinese_checkpoint, demo_sample_csv
     monkeypatch.setattr(runner_module, "make_optimizer", recording_make_optimizer)
     config = small_recipe("douban_classify_finetune", tiny_chinese_checkpoint, demo_sample_csv, tmp_path / "run",
                           mode="top_k", top_k=1, rows_per_title=4, cache=cache, split="random")
-    run_recipe(config, verbose=False)
-    titles = runner_module.load_splits(config, verbose=False)["train"]["movie"].value_counts()
+    run_recipe(config)
+    titles = runner_module.load_splits(config)["train"]["movie"].value_counts()
     rows = int(np.minimum(titles.to_numpy(), 4).sum())
     assert rows < titles.sum()  # the cap bites
     per_epoch = steps[-1] // config.epochs
@@ -244,10 +245,10 @@ def test_label_smoothing_and_balanced_weights_reach_fit(tiny_chinese_checkpoint,
     config = small_recipe("douban_classify_finetune", tiny_chinese_checkpoint, demo_sample_csv, tmp_path / "run",
                           mode="top_k", top_k=1, rows_per_title=4, split="random", epochs=1,
                           label_smoothing=0.2, class_weight="balanced")
-    run_recipe(config, verbose=False)
+    run_recipe(config)
     loss, class_weight = fits[-1]["model"].loss, fits[-1]["class_weight"]
     assert isinstance(loss, NeighbourSmoothedCrossentropy) and loss.epsilon == 0.2
-    train = runner_module.load_splits(config, verbose=False)["train"]
+    train = runner_module.load_splits(config)["train"]
     assert class_weight == balanced_star_weights(train["star"] - 1, train["movie"], 4, num_classes=5)
     assert np.isfinite(pd.read_csv(tmp_path / "run" / "training_log.csv")["loss"]).all()
 
@@ -259,12 +260,12 @@ def test_label_smoothing_is_refused_for_regression():
 
 def test_layerwise_lr_decay_reaches_the_optimizer_and_the_model_saves(tiny_chinese_checkpoint, demo_sample_csv,
                                                                       tmp_path, monkeypatch):
-    from kerasbert.training.optimization import LayerwiseAdamW
+    from kerasbert.models.optimizers import LayerwiseAdamW
 
     fits = spy_on_fit(monkeypatch)
     config = small_recipe("douban_classify_finetune", tiny_chinese_checkpoint, demo_sample_csv, tmp_path / "run",
                           mode="full", epochs=1, layerwise_lr_decay=0.5, split="random")
-    run_recipe(config, verbose=False)
+    run_recipe(config)
     optimizer, encoder = fits[-1]["model"].optimizer, fits[-1]["model"].get_layer("encoder")
     assert isinstance(optimizer, LayerwiseAdamW)
     top = encoder.transformer_blocks()[-1]
@@ -275,8 +276,8 @@ def test_layerwise_lr_decay_reaches_the_optimizer_and_the_model_saves(tiny_chine
     head = [v for v in fits[-1]["model"].trainable_weights if v.name not in encoder_names]
     assert head and not any(v.name in optimizer.lr_multipliers for v in head)
     # The saved model (optimizer config included) loads and predicts.
-    model, tokenizer, _ = load_trained_model(str(tmp_path / "run"))
-    assert len(predict_texts(model, tokenizer, ["好看", "难看"], "classification", max_length=32, verbose=False)["stars"]) == 2
+    model, _ = load_model_folder(str(tmp_path / "run"))
+    assert len(predict_texts(model, ["好看", "难看"], max_length=32)["stars"]) == 2
 
 
 def test_layerwise_lr_decay_is_refused_without_a_training_encoder():
@@ -291,13 +292,12 @@ def test_validation_metrics_weigh_each_title_at_most_n_rows(tiny_chinese_checkpo
 
     config = small_recipe("douban_classify_finetune", tiny_chinese_checkpoint, demo_sample_csv, tmp_path / "run",
                           mode="top_k", top_k=1, split="random", epochs=1, validation_rows_per_title=2)
-    run_recipe(config, verbose=False)
-    validation = runner_module.load_splits(config, verbose=False)["validation"]
+    run_recipe(config)
+    validation = runner_module.load_splits(config)["validation"]
     weights = title_weights(validation["movie"], 2)
     assert weights.min() < 1.0  # some title has more than 2 validation rows
-    model, tokenizer, _ = load_trained_model(str(tmp_path / "run"))
-    predictions = predict_texts(model, tokenizer, validation["comment"].tolist(), config.task,
-                                max_length=config.max_length, verbose=False)
+    model, _ = load_model_folder(str(tmp_path / "run"))
+    predictions = predict_texts(model, validation["comment"].tolist(), max_length=config.max_length)
     predicted = predictions["stars"]
     expected = accuracy_score(validation["star"], predicted, sample_weight=weights)
     log = pd.read_csv(tmp_path / "run" / "training_log.csv")

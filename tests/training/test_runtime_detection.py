@@ -64,7 +64,7 @@ def test_cpu_machine(machine):
         resolve_strategy("tpu")
     assert isinstance(raised.value, KerasbertError) and isinstance(raised.value, ValueError)
     message = str(raised.value)
-    assert "shows no TPU" in message and "--strategy auto --mixed-precision auto" in message
+    assert "shows no TPU" in message and "the strategy and mixed precision set to auto" in message
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # no TPU hinted: auto must not warn
         strategy = resolve_strategy("auto")
@@ -91,7 +91,7 @@ def test_tpu_hinted_but_no_tpu_device(machine, monkeypatch, hint):
         assert report in message
     assert "tensorflow-tpu==%s" % tf.__version__ in message
     assert distribute.LIBTPU_FIND_LINKS in message
-    assert "--strategy auto --mixed-precision auto" in message
+    assert "the strategy and mixed precision set to auto" in message
     assert message == tpu_unavailable_message(runtime)
 
     with pytest.warns(RuntimeWarning, match="falls back to GPUs or the CPU. No TPU device") as caught:

@@ -2,6 +2,7 @@
 
 import datetime
 import json
+import logging
 import os
 import shutil
 import tempfile
@@ -9,21 +10,24 @@ import tempfile
 import numpy as np
 import pandas as pd
 
-from kerasbert.analysis.highlight import attention_highlights_html, attention_highlights_png
-from kerasbert.analysis.metrics import (
+from kerasbert.evaluation.highlight import attention_highlights_html, attention_highlights_png
+from kerasbert.evaluation.metrics import (
     STARS,
     as_finite_array,
     check_same_length,
     prepare_predictions,
     rating_metrics,
 )
-from kerasbert.analysis.plots import (
+from kerasbert.evaluation.plots import (
     plot_confusion_matrices,
     plot_layer_weights,
     plot_rating_histograms,
     plot_tsne,
 )
+from kerasbert.errors import OutputError
 from kerasbert.utils.io import atomic_write_json
+
+logger = logging.getLogger(__name__)
 
 REPORT_NAME = "report.md"
 TOP_MOVIES = 15
@@ -92,8 +96,8 @@ def predictions_table(y_true, y_pred, y_score=None, task="classification", movie
     frame["star"] = y_true
     frame["predicted_star"] = y_pred
     if y_score is not None and task == "classification":
-        for star in range(1, y_score.shape[1] + 1):
-            frame["p%d" % star] = y_score[:, star - 1]
+        for column, star in enumerate(STARS):
+            frame["p%d" % star] = y_score[:, column]
     elif y_score is not None:
         frame["score"] = y_score
     return frame
@@ -186,53 +190,20 @@ def write_evaluation_report(out_dir, *, y_true, y_pred, y_score=None, task, text
     metrics = rating_metrics(y_true, y_pred, score, task)
     out_dir = os.path.abspath(os.fspath(out_dir))
     if os.path.exists(out_dir) and not os.path.isdir(out_dir):
-        raise ValueError(f"out_dir {out_dir} exists and is not a folder")
+        raise OutputError(f"{out_dir}: exists and is not a folder")
     parent = os.path.dirname(out_dir)
     os.makedirs(parent, exist_ok=True)
     staging = tempfile.mkdtemp(prefix="." + os.path.basename(out_dir) + ".", suffix=".partial", dir=parent)
 
     def path(name):
         if verbose:
-            print(f"[report] writing {os.path.join(out_dir, name)}", flush=True)
+            logger.info("report: writing %s", os.path.join(out_dir, name))
         return os.path.join(staging, name)
 
     try:
-        names = []
-        plot_confusion_matrices(y_true, y_pred, path("confusion_matrices.png"))
-        names.append("confusion_matrices.png")
-        plot_rating_histograms(y_true, y_pred, path("rating_histograms.png"), y_score=score)
-        names.append("rating_histograms.png")
-        if features is not None:
-            plot_tsne(features, y_true, path("tsne.png"), seed=seed, max_points=tsne_max_points)
-            names.append("tsne.png")
-        if layer_weights is not None:
-            plot_layer_weights(layer_weights, path("layer_weights.png"), gamma=gamma)
-            names.append("layer_weights.png")
-
-        chosen = []
-        if attention is not None and n_highlight > 0:
-            chosen = _highlight_indices(y_true, n_highlight, seed)
-            chosen_tokens = [list(tokens[i]) for i in chosen]
-            chosen_weights = [_example_weights(attention[i], i) for i in chosen]
-            args = (chosen_tokens, chosen_weights, y_true[chosen], y_pred[chosen])
-            attention_highlights_html(*args, path("attention_highlights.html"), labels=chosen)
-            attention_highlights_png(*args, path("attention_highlights.png"), labels=chosen,
-                                     max_reviews=6)
-            names += ["attention_highlights.html", "attention_highlights.png"]
-
-        predictions_table(y_true, y_pred, score, task, movies).to_csv(
-            path("predictions.csv"), index=False, encoding="utf-8", float_format="%.6g")
-        names.append("predictions.csv")
-        errors = worst_errors_table(y_true, y_pred, score, task, texts, movies)
-        errors.to_csv(path("worst_errors.csv"), index=False, encoding="utf-8")
-        names.append("worst_errors.csv")
-        movie_table = None
-        if movies is not None:
-            movie_table = per_movie_table(y_true, y_pred, movies,
-                                          score if task == "regression" else None)
-            movie_table.to_csv(path("per_movie.csv"), index=False, encoding="utf-8")
-            names.append("per_movie.csv")
-
+        names, chosen = _write_figures(path, y_true, y_pred, score, features, layer_weights, gamma,
+                                       attention, tokens, n_highlight, seed, tsne_max_points)
+        errors, movie_table = _write_tables(path, names, y_true, y_pred, score, task, texts, movies)
         names.append("metrics.json")
         atomic_write_json(path("metrics.json"),
                           {**metrics, "title": title, "files": names + [REPORT_NAME], "extra": extra},
@@ -247,6 +218,48 @@ def write_evaluation_report(out_dir, *, y_true, y_pred, y_score=None, task, text
         if os.path.exists(staging):
             shutil.rmtree(staging, ignore_errors=True)
     return os.path.join(out_dir, REPORT_NAME)
+
+
+def _write_figures(path, y_true, y_pred, score, features, layer_weights, gamma, attention, tokens,
+                   n_highlight, seed, tsne_max_points):
+    """The report's figures; returns (file names written, indices of the highlighted examples)."""
+    names = []
+    plot_confusion_matrices(y_true, y_pred, path("confusion_matrices.png"))
+    names.append("confusion_matrices.png")
+    plot_rating_histograms(y_true, y_pred, path("rating_histograms.png"), y_score=score)
+    names.append("rating_histograms.png")
+    if features is not None:
+        plot_tsne(features, y_true, path("tsne.png"), seed=seed, max_points=tsne_max_points)
+        names.append("tsne.png")
+    if layer_weights is not None:
+        plot_layer_weights(layer_weights, path("layer_weights.png"), gamma=gamma)
+        names.append("layer_weights.png")
+    chosen = []
+    if attention is not None and n_highlight > 0:
+        chosen = _highlight_indices(y_true, n_highlight, seed)
+        chosen_tokens = [list(tokens[i]) for i in chosen]
+        chosen_weights = [_example_weights(attention[i], i) for i in chosen]
+        args = (chosen_tokens, chosen_weights, y_true[chosen], y_pred[chosen])
+        attention_highlights_html(*args, path("attention_highlights.html"), labels=chosen)
+        attention_highlights_png(*args, path("attention_highlights.png"), labels=chosen, max_reviews=6)
+        names += ["attention_highlights.html", "attention_highlights.png"]
+    return names, chosen
+
+
+def _write_tables(path, names, y_true, y_pred, score, task, texts, movies):
+    """predictions.csv, worst_errors.csv and per_movie.csv (appended to `names`); returns the last two tables."""
+    predictions_table(y_true, y_pred, score, task, movies).to_csv(
+        path("predictions.csv"), index=False, encoding="utf-8", float_format="%.6g")
+    names.append("predictions.csv")
+    errors = worst_errors_table(y_true, y_pred, score, task, texts, movies)
+    errors.to_csv(path("worst_errors.csv"), index=False, encoding="utf-8")
+    names.append("worst_errors.csv")
+    movie_table = None
+    if movies is not None:
+        movie_table = per_movie_table(y_true, y_pred, movies, score if task == "regression" else None)
+        movie_table.to_csv(path("per_movie.csv"), index=False, encoding="utf-8")
+        names.append("per_movie.csv")
+    return errors, movie_table
 
 
 def _report_markdown(title, task, metrics, names, errors, movie_table, extra, n_worst,

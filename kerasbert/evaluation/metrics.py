@@ -10,10 +10,8 @@ from sklearn.metrics import (
     precision_recall_fscore_support,
 )
 
-from kerasbert.tasks import TASKS, check_task  # noqa: F401  (re-exported)
+from kerasbert.tasks import MAX_STAR, MIN_STAR, STARS, TASKS, check_task  # noqa: F401  (re-exported)
 from kerasbert.tasks import round_stars as round_to_stars  # noqa: F401  (re-exported)
-
-STARS = (1, 2, 3, 4, 5)
 
 
 def as_finite_array(name, values, ndim=1):
@@ -36,9 +34,9 @@ def as_stars(name, values):
     array = as_finite_array(name, values)
     if np.any(array != np.round(array)):
         raise ValueError(f"{name} must hold whole stars 1-5, got non-integer values")
-    if array.min() < 1 or array.max() > 5:
+    if array.min() < MIN_STAR or array.max() > MAX_STAR:
         raise ValueError(
-            f"{name} must hold stars 1-5, got values in [{array.min():g}, {array.max():g}]"
+            f"{name} must hold stars {MIN_STAR}-{MAX_STAR}, got values in [{array.min():g}, {array.max():g}]"
         )
     return array.astype(int)
 

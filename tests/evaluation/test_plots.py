@@ -7,19 +7,16 @@ import numpy as np
 import pytest
 from matplotlib import font_manager
 
-from kerasbert.analysis import (
-    attention_flow,
-    attention_rollout,
-    find_cjk_font,
+from kerasbert.analysis.attention import attention_flow, attention_rollout, residual_attention
+from kerasbert.evaluation import (
     plot_attention_heatmap,
     plot_confusion_matrices,
     plot_layer_weights,
     plot_rating_histograms,
     plot_tsne,
-    use_cjk_font,
     within_one_confusion,
 )
-from kerasbert.analysis.attention import residual_attention
+from kerasbert.utils.figures import find_cjk_font, use_cjk_font
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 

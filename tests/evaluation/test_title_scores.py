@@ -12,7 +12,7 @@ from sklearn.metrics import (
     mean_squared_error,
 )
 
-from kerasbert.analysis.title_scores import (
+from kerasbert.evaluation.title_scores import (
     TITLE_MEAN_METRICS,
     WEIGHTINGS,
     capped_rows,
@@ -222,7 +222,7 @@ def test_bad_input_is_a_clear_error():
 def test_bootstrap_replicates_equal_sklearn_on_explicitly_resampled_rows():
     import importlib
 
-    module = importlib.import_module("kerasbert.analysis.title_scores")  # the module, not the function
+    module = importlib.import_module("kerasbert.evaluation.title_scores")  # the module, not the function
 
     y_true, y_pred, _, titles = make_rows(12, [5, 80, 20, 20, 3, 60, 1, 44, 9, 30, 70, 2], seed=6)
     prepared = module._Prepared(y_true, y_pred, titles, "classification", None)

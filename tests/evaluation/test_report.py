@@ -8,8 +8,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from kerasbert.analysis import rating_metrics, write_evaluation_report
-from kerasbert.analysis import report as report_module
+from kerasbert.evaluation import rating_metrics, write_evaluation_report
+from kerasbert.evaluation import report as report_module
 
 N = 50
 

@@ -1,10 +1,19 @@
-"""Pick an installed CJK font for matplotlib so Chinese text renders."""
+"""Figures every floor draws: a CJK font for matplotlib, a pyplot-free figure, an atomic PNG save.
+
+Figures are `matplotlib.figure.Figure` objects on an Agg canvas, so no
+pyplot backend is touched.
+"""
 
 import os
 import warnings
 
 import matplotlib
+import numpy as np
 from matplotlib import font_manager
+from matplotlib.backends.backend_agg import FigureCanvasAgg
+from matplotlib.figure import Figure
+
+from kerasbert.utils.io import atomic_output_file
 
 # Best first; any other family with "CJK" in its name comes after these.
 PREFERRED_CJK_FAMILIES = (
@@ -99,3 +108,26 @@ def use_cjk_font():
     matplotlib.rcParams["font.family"] = [family, "DejaVu Sans"]
     matplotlib.rcParams["axes.unicode_minus"] = False
     return family
+
+
+def star_colors():
+    """One colour per star, red (1★) to green (5★): a `(5, 4)` RGBA array."""
+    # Red to green through orange and olive: every star stays visible on white.
+    return np.array([(0.80, 0.15, 0.15, 1.0), (0.93, 0.49, 0.13, 1.0), (0.60, 0.55, 0.10, 1.0),
+                     (0.45, 0.70, 0.20, 1.0), (0.10, 0.50, 0.25, 1.0)])
+
+
+def new_figure(figsize):
+    """A `Figure` on an Agg canvas with a CJK font selected (no pyplot)."""
+    use_cjk_font()
+    figure = Figure(figsize=figsize)
+    FigureCanvasAgg(figure)
+    return figure
+
+
+def save_figure(figure, out_path, dpi=120):
+    """Write `figure` as a PNG at `out_path` atomically; returns the path."""
+    out_path = os.fspath(out_path)
+    with atomic_output_file(out_path, suffix=".png") as tmp:
+        figure.savefig(tmp, format="png", dpi=dpi, bbox_inches="tight", facecolor="white")
+    return out_path

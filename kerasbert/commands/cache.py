@@ -4,9 +4,11 @@ Training from the cache stores hidden states as float16 (a 13-layer cache of
 75,000 comments is about 20 GB), so users need to see and free that space.
 """
 
+import argparse
 import time
 
 from kerasbert.errors import KerasbertError
+from kerasbert.training.encoder_cache import cache_directory, list_caches, remove_cache
 
 CACHE_HELP = """\
 Encoder-state caches (see `cache` in the recipes) live in $KERASBERT_ENCODER_CACHE,
@@ -39,8 +41,6 @@ def _describe(entry):
 
 
 def list_command(args):
-    from kerasbert.training.encoder_cache import cache_directory, list_caches
-
     entries = list_caches()
     print("Encoder caches in %s: %d, %s" % (cache_directory(), len(entries), _size(sum(e["bytes"] for e in entries))))
     for entry in entries:
@@ -50,8 +50,6 @@ def list_command(args):
 
 
 def clear_command(args):
-    from kerasbert.training.encoder_cache import cache_directory, list_caches, remove_cache
-
     if not (args.keys or args.all or args.unused_days is not None):
         raise KerasbertError("cache clear: name cache keys, or give --all or --unused-days N "
                              "(`kerasbert cache list` shows them)")
@@ -80,8 +78,6 @@ def clear_command(args):
 
 
 def add_parser(subparsers):
-    import argparse
-
     cache = subparsers.add_parser("cache", help="list or delete cached encoder states", description=CACHE_HELP,
                                   formatter_class=argparse.RawDescriptionHelpFormatter)
     actions = cache.add_subparsers(dest="cache_action", metavar="ACTION")

@@ -6,9 +6,9 @@ import os
 import numpy as np
 from matplotlib.patches import Rectangle
 
-from kerasbert.analysis.metrics import as_stars, check_same_length
-from kerasbert.analysis.plots import new_figure, save_figure
-from kerasbert.analysis.tokens import merge_pieces_to_chars
+from kerasbert.evaluation.metrics import as_stars, check_same_length
+from kerasbert.utils.figures import new_figure, save_figure
+from kerasbert.utils.tokens import merge_pieces_to_chars
 from kerasbert.utils.io import atomic_write_text
 
 HIGHLIGHT_RGB = (255, 112, 0)

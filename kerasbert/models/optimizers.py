@@ -1,6 +1,17 @@
-"""Optimizers: AdamW with linear warm-up and decay for fine-tuning, Adam for heads."""
+"""Optimizers: AdamW with linear warm-up and decay for fine-tuning, Adam for heads.
+
+The one home of the optimizer defaults (`default_optimizer`) and of the
+weight-decay exclusion list (`NO_WEIGHT_DECAY`).
+"""
 
 from kerasbert._backend import keras, tf
+
+# Learning rates by default: a head on a frozen encoder, and fine-tuning (BERT paper range).
+FROZEN_LEARNING_RATE = 1e-3
+FINE_TUNING_LEARNING_RATE = 5e-5
+DEFAULT_WEIGHT_DECAY = 0.01
+# Variables that AdamW's decoupled weight decay leaves alone (BERT's convention).
+NO_WEIGHT_DECAY = ("LayerNorm", "layer_norm", "bias")
 
 
 @keras.saving.register_keras_serializable(package="kerasbert")
@@ -53,7 +64,23 @@ class LayerwiseAdamW(keras.optimizers.AdamW):
         return config
 
 
-def make_optimizer(name, learning_rate, total_steps=None, warmup_ratio=0.1, weight_decay=0.01,
+def _adamw(learning_rate, weight_decay, lr_multipliers=None):
+    if lr_multipliers:
+        optimizer = LayerwiseAdamW(lr_multipliers, learning_rate=learning_rate, weight_decay=weight_decay)
+    else:
+        optimizer = keras.optimizers.AdamW(learning_rate=learning_rate, weight_decay=weight_decay)
+    optimizer.exclude_from_weight_decay(var_names=list(NO_WEIGHT_DECAY))
+    return optimizer
+
+
+def default_optimizer(encoder_trains):
+    """Adam 1e-3 for a head on a frozen encoder; AdamW 5e-5 (no decay on LayerNorm and biases) when it trains."""
+    if not encoder_trains:
+        return keras.optimizers.Adam(FROZEN_LEARNING_RATE)
+    return _adamw(FINE_TUNING_LEARNING_RATE, DEFAULT_WEIGHT_DECAY)
+
+
+def make_optimizer(name, learning_rate, total_steps=None, warmup_ratio=0.1, weight_decay=DEFAULT_WEIGHT_DECAY,
                    lr_multipliers=None):
     """`adam`: constant rate. `adamw`: warm-up/decay schedule, no decay on LayerNorm and biases.
 
@@ -69,9 +96,4 @@ def make_optimizer(name, learning_rate, total_steps=None, warmup_ratio=0.1, weig
     if not total_steps:
         raise ValueError("adamw needs the total number of training steps for its schedule")
     schedule = LinearWarmupDecay(learning_rate, int(round(warmup_ratio * total_steps)), total_steps)
-    if lr_multipliers:
-        optimizer = LayerwiseAdamW(lr_multipliers, learning_rate=schedule, weight_decay=weight_decay)
-    else:
-        optimizer = keras.optimizers.AdamW(learning_rate=schedule, weight_decay=weight_decay)
-    optimizer.exclude_from_weight_decay(var_names=["LayerNorm", "layer_norm", "bias"])
-    return optimizer
+    return _adamw(schedule, weight_decay, lr_multipliers)

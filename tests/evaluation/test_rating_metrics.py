@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from kerasbert.analysis import rating_metrics, round_to_stars
+from kerasbert.evaluation import rating_metrics, round_to_stars
 
 Y_TRUE = np.array([1, 2, 3, 4, 5, 5, 3, 2])
 Y_PRED = np.array([1, 3, 3, 5, 5, 4, 1, 2])

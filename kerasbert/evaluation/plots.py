@@ -4,49 +4,22 @@ Figures are built with `matplotlib.figure.Figure` on an Agg canvas, so no
 pyplot backend is touched.
 """
 
-import os
+import logging
 
 import numpy as np
-from matplotlib.backends.backend_agg import FigureCanvasAgg
-from matplotlib.figure import Figure
 from matplotlib.patches import Rectangle
 from sklearn.metrics import confusion_matrix
 
-from kerasbert.analysis.fonts import use_cjk_font
-from kerasbert.analysis.metrics import (
-    STARS,
-    as_finite_array,
-    as_stars,
-    check_same_length,
-    round_to_stars,
-)
-from kerasbert.analysis.tokens import clean_token, is_special_token
-from kerasbert.utils.io import atomic_output_file
+from kerasbert.evaluation.metrics import as_finite_array, as_stars, check_same_length
+from kerasbert.tasks import STARS, round_stars
+from kerasbert.utils.figures import new_figure, save_figure, star_colors, use_cjk_font  # noqa: F401
+from kerasbert.utils.tokens import clean_token, is_special_token
+
+logger = logging.getLogger(__name__)
 
 STAR_LABELS = [f"{star}★" for star in STARS]
 TRUE_AXIS = "真实星级 (true)"
 PRED_AXIS = "预测星级 (predicted)"
-
-
-def star_colors():
-    """One colour per star, red (1★) to green (5★)."""
-    # Red to green through orange and olive: every star stays visible on white.
-    return np.array([(0.80, 0.15, 0.15, 1.0), (0.93, 0.49, 0.13, 1.0), (0.60, 0.55, 0.10, 1.0),
-                     (0.45, 0.70, 0.20, 1.0), (0.10, 0.50, 0.25, 1.0)])[: len(STARS)]
-
-
-def new_figure(figsize):
-    use_cjk_font()
-    figure = Figure(figsize=figsize)
-    FigureCanvasAgg(figure)
-    return figure
-
-
-def save_figure(figure, out_path, dpi=120):
-    out_path = os.fspath(out_path)
-    with atomic_output_file(out_path, suffix=".png") as tmp:
-        figure.savefig(tmp, format="png", dpi=dpi, bbox_inches="tight", facecolor="white")
-    return out_path
 
 
 def _row_normalise(matrix):
@@ -115,7 +88,7 @@ def plot_rating_histograms(y_true, y_pred, out_path, y_score=None):
     confidence (classification probabilities) histogram when `y_score` given."""
     y_true = as_stars("y_true", y_true)
     y_pred_values = as_finite_array("y_pred", y_pred)
-    y_pred = round_to_stars(y_pred_values)
+    y_pred = round_stars(y_pred_values)
     check_same_length("y_true", len(y_true), y_pred=y_pred)
     score = None
     if y_score is not None:
@@ -125,7 +98,7 @@ def plot_rating_histograms(y_true, y_pred, out_path, y_score=None):
 
     figure = new_figure((12 if score is not None else 7, 4.5))
     axes = figure.subplots(1, 2 if score is not None else 1, squeeze=False)[0]
-    stars = np.arange(1, 6)
+    stars = np.asarray(STARS)
     true_counts = np.bincount(y_true, minlength=6)[1:]
     pred_counts = np.bincount(y_pred, minlength=6)[1:]
     width = 0.4
@@ -184,7 +157,7 @@ def plot_tsne(features, stars, out_path, seed=0, max_points=2000, perplexity=Non
     if max_points is not None and len(features) > max_points:
         keep = np.sort(np.random.default_rng(seed).choice(len(features), max_points, replace=False))
         features, stars = features[keep], stars[keep]
-    print(f"[analysis] t-SNE on {len(features)} points ({features.shape[1]} dims)...", flush=True)
+    logger.info("t-SNE on %d points (%d dims)...", len(features), features.shape[1])
     points, perplexity = tsne_embedding(features, seed=seed, perplexity=perplexity)
 
     figure = new_figure((7.5, 6.5))
@@ -275,58 +248,3 @@ def plot_attention_heatmap(attention, tokens, out_path, row_labels=None, drop_sp
         ax.set_ylabel("头 / 跳 (head / hop)")
     ax.set_title(title)
     return save_figure(figure, out_path)
-
-
-def plot_splits(splits, path, title=None):
-    """splits.png: split sizes, star distribution per split, length histogram."""
-    # A Figure of its own: no pyplot, so the caller's matplotlib backend is untouched.
-    use_cjk_font()
-    names = list(splits)
-    zh = {"train": "训练集 train", "validation": "验证集 validation", "test": "测试集 test"}
-    colors = {"train": "#4C72B0", "validation": "#DD8452", "test": "#55A868"}
-    fig = Figure(figsize=(16, 4.8))
-    axes = fig.subplots(1, 3)
-
-    ax = axes[0]
-    counts = [len(splits[n]) for n in names]
-    bars = ax.bar([zh.get(n, n) for n in names], counts, color=[colors.get(n) for n in names])
-    for bar, count, n in zip(bars, counts, names):
-        ax.annotate(
-            "%d\n(%d 部)" % (count, splits[n]["movie"].nunique()),
-            (bar.get_x() + bar.get_width() / 2, bar.get_height()),
-            ha="center", va="bottom", fontsize=9,
-        )
-    ax.set_title("各划分的短评数量")
-    ax.set_ylabel("短评数")
-    ax.set_ylim(0, max(counts + [1]) * 1.2)
-
-    ax = axes[1]
-    width = 0.8 / max(len(names), 1)
-    x = np.arange(1, 6)
-    for i, n in enumerate(names):
-        frame = splits[n]
-        frac = [float((frame["star"] == s).mean()) if len(frame) else 0.0 for s in x]
-        ax.bar(x + (i - (len(names) - 1) / 2) * width, frac, width, label=zh.get(n, n), color=colors.get(n))
-    ax.set_xticks(x)
-    ax.set_xticklabels(["%d★" % s for s in x])
-    ax.set_title("各划分的星级分布")
-    ax.set_ylabel("比例")
-    ax.legend(fontsize=8)
-
-    ax = axes[2]
-    lengths = [splits[n]["comment"].str.len().to_numpy() for n in names]
-    clip = 300
-    bins = np.arange(0, clip + 10, 10)
-    ax.hist([np.minimum(l, clip) for l in lengths], bins=bins, stacked=True,
-            label=[zh.get(n, n) for n in names], color=[colors.get(n) for n in names])
-    ax.set_yscale("log")
-    ax.set_title("短评长度分布（字符，≥%d 归入最后一格）" % clip)
-    ax.set_xlabel("字符数")
-    ax.legend(fontsize=8)
-
-    if title:
-        fig.suptitle(title)
-    fig.tight_layout()
-    with atomic_output_file(str(path), suffix=".png") as tmp:
-        fig.savefig(tmp, dpi=110, format="png")
-    return path

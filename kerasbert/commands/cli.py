@@ -1,0 +1,104 @@
+"""`kerasbert` command line: one entry point, one module per command.
+
+Each command module defines `add_parser(subparsers)`, which adds its
+sub-command(s) and sets `func` (called with the parsed args, returning an
+exit code). This floor alone parses arguments and prints.
+
+A user error (a `kerasbert.errors.KerasbertError`: bad input file, bad
+recipe, missing checkpoint or model folder) is printed as one
+`kerasbert: error: ...` line and exits with status 2; `--debug` shows its
+traceback and the third-party messages that are otherwise silenced.
+Anything else is a bug and keeps its traceback.
+"""
+
+import argparse
+import importlib
+import logging
+import sys
+
+from kerasbert import environment
+from kerasbert.errors import KerasbertError
+
+# Command modules, in the order `kerasbert --help` lists them.
+COMMANDS = (
+    "train",  # kerasbert train
+    "predict",  # kerasbert predict
+    "evaluate",  # kerasbert evaluate
+    "cache",  # kerasbert cache list|clear
+    "checkpoint",  # kerasbert checkpoint build|trim|info
+    "prepare",  # kerasbert prepare
+    "tfrecords",  # kerasbert tfrecords
+    "analyze",  # kerasbert analyze attention|layers|words|sentences|transfer|words-per-star
+)
+
+USER_ERROR_STATUS = 2
+
+# The one mapping of user errors: kerasbert's own, and the third-party ones a user's input causes
+# (a path that is missing, a folder, unwritable or in the way; bytes in the wrong encoding; an
+# optional package or a model hub that is not there).
+USER_ERRORS = (
+    KerasbertError,
+    FileNotFoundError,
+    FileExistsError,
+    IsADirectoryError,
+    NotADirectoryError,
+    PermissionError,
+    UnicodeError,
+    ImportError,
+)
+
+
+def build_parser():
+    """The `kerasbert` parser with every command (importing the command modules loads the library)."""
+    parser = argparse.ArgumentParser(prog="kerasbert", description="Text models on pretrained BERT-family encoders.")
+    parser.add_argument("--debug", action="store_true",
+                        help="show tracebacks of user errors and TensorFlow's and transformers' own messages")
+    subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
+    for name in COMMANDS:
+        importlib.import_module("kerasbert.commands." + name).add_parser(subparsers)
+    return parser
+
+
+def format_user_error(error):
+    """`kerasbert: error: ...` for the first line; further lines (details) indented."""
+    lines = str(error).strip().splitlines() or [type(error).__name__]
+    return "\n".join(["kerasbert: error: %s" % lines[0]] + ["  %s" % line for line in lines[1:]])
+
+
+def _library_messages(quiet):
+    """A handler that shows the library's log messages on stderr for one command (none with --quiet)."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(logging.Formatter("%(message)s"))
+    handler.setLevel(logging.WARNING if quiet else logging.INFO)
+    return handler
+
+
+def main(argv=None):
+    argv = list(sys.argv[1:] if argv is None else argv)
+    debug = "--debug" in argv  # accepted anywhere, also after the command
+    argv = [arg for arg in argv if arg != "--debug"]
+    if not debug:
+        environment.quiet_third_party()  # before TensorFlow loads
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    if not getattr(args, "func", None):
+        parser.print_help()
+        return USER_ERROR_STATUS
+    logger = logging.getLogger("kerasbert")
+    handler, level = _library_messages(quiet=getattr(args, "quiet", False)), logger.level
+    logger.addHandler(handler)
+    logger.setLevel(min(level or logging.WARNING, handler.level))
+    try:
+        return int(args.func(args) or 0)
+    except USER_ERRORS as error:
+        if debug:
+            raise
+        print(format_user_error(error), file=sys.stderr)
+        return USER_ERROR_STATUS
+    finally:
+        logger.removeHandler(handler)
+        logger.setLevel(level)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

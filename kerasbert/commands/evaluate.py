@@ -1,0 +1,40 @@
+"""`kerasbert evaluate`: the evaluation report of a trained model on a labelled CSV."""
+
+import os
+
+from kerasbert.commands.options import add_output_argument, add_quiet_argument, positive_int
+from kerasbert.commands.reporting import print_skip_summary
+from kerasbert.data import read_ratings_csv
+from kerasbert.errors import InputError
+from kerasbert.models import load_model_folder
+from kerasbert.training import evaluate_frame
+
+
+def evaluate_command(args):
+    model, recipe = load_model_folder(args.model)
+    frame, report = read_ratings_csv(args.input, progress=False, return_report=True)
+    if not args.quiet:
+        print_skip_summary(report)
+    if len(frame) == 0:
+        raise InputError(args.input, "no valid labelled rows to evaluate (%d read, %d skipped: %s)"
+                         % (report.rows_read, report.skipped_total, dict(report.skipped) or "none"))
+    out_dir = args.output or os.path.join(args.model, "evaluation")
+    _, path = evaluate_frame(
+        model, frame, out_dir, batch_size=args.batch_size, max_length=args.max_length,
+        title="%s on %s" % (recipe.get("name", "model"), os.path.basename(args.input)),
+        extra={"input": args.input, "model": args.model, "skipped_rows": report.skipped_total},
+        verbose=not args.quiet,
+    )
+    print("Report: %s" % path)
+    return 0
+
+
+def add_parser(subparsers):
+    evaluate = subparsers.add_parser("evaluate", help="write the evaluation report for a labelled CSV")
+    evaluate.add_argument("--model", required=True, help="a folder written by kerasbert train")
+    evaluate.add_argument("--input", required=True, help="CSV with movie,star,comment (or Kaggle DMSC)")
+    add_output_argument(evaluate, "report folder (default: MODEL/evaluation)", required=False)
+    evaluate.add_argument("--batch-size", type=positive_int, default=32)
+    evaluate.add_argument("--max-length", type=positive_int, default=None, help="tokens per text (default: the model's)")
+    add_quiet_argument(evaluate)
+    evaluate.set_defaults(func=evaluate_command)

@@ -1,0 +1,117 @@
+"""Raw texts -> token ids, stars -> task labels: the tokenizer a `RatingModel` carries."""
+
+from kerasbert._backend import keras
+from kerasbert.checkpoints import load_tokenizer
+from kerasbert.data.pipeline import (
+    as_text,
+    encode_labels,
+    encode_texts,
+    make_dataset,
+    pad_id,
+    pad_token_ids,
+    resolve_tokenizer,
+    row_slices,
+)
+from kerasbert.tasks import check_task
+
+DEFAULT_BATCH_SIZE = 32
+DEFAULT_MAX_LENGTH = 128
+
+
+def is_raw_text(x):
+    """True for a string or a 1-D sequence holding strings (list, tuple, array, Series).
+
+    A sequence with some non-strings (a missing comment) still counts, so
+    that tokenisation names the bad position instead of Keras failing later.
+    """
+    if isinstance(x, (str, bytes)):
+        return True
+    if isinstance(x, (list, tuple)):
+        values = x
+    elif hasattr(x, "tolist") and getattr(x, "ndim", None) == 1:  # NumPy array, pandas Series
+        values = x.tolist()
+    else:
+        return False
+    return any(isinstance(v, (str, bytes)) for v in values)
+
+
+def _as_text_list(x):
+    return [x] if isinstance(x, (str, bytes)) else (list(x) if isinstance(x, (list, tuple)) else x.tolist())
+
+
+@keras.saving.register_keras_serializable(package="kerasbert")
+class RatingPreprocessor(keras.layers.Layer):
+    """Raw texts -> `{"input_ids", "attention_mask"}`; stars 1-5 -> task labels.
+
+    Holds a Hugging Face tokenizer and `max_length`. Texts are truncated at
+    `max_length` and padded to the longest text of the batch. Stars become
+    int 0-4 (classification) or float 1-5 (regression).
+
+    The tokenizer is not part of `get_config`: `model.save("x.keras")`
+    writes its files into the archive's assets (`save_assets`) and
+    `keras.models.load_model` reads them back (`load_assets`).
+
+    Args:
+        tokenizer: a tokenizer object, or a kerasbert spec, folder or hub id.
+        task: `"classification"` or `"regression"`.
+        max_length: the longest token sequence kept, special tokens included.
+
+    Call: `preprocessor(texts)` -> dict of int32 arrays; `preprocessor(texts,
+    stars)` -> `(dict, labels)`. Runs in Python, outside any graph.
+    """
+
+    def __init__(self, tokenizer=None, task="classification", max_length=DEFAULT_MAX_LENGTH, **kwargs):
+        super().__init__(**kwargs)
+        self.task = check_task(task)
+        if int(max_length) < 2:
+            raise ValueError("max_length must be >= 2, got %r" % (max_length,))
+        self.max_length = int(max_length)
+        self.tokenizer = None if tokenizer is None else resolve_tokenizer(tokenizer)
+
+    def _require_tokenizer(self):
+        if self.tokenizer is None:
+            raise ValueError(
+                "RatingPreprocessor %r has no tokenizer: pass one, or load a saved model "
+                "with keras.models.load_model" % self.name
+            )
+        return self.tokenizer
+
+    def __call__(self, texts, stars=None):
+        """Tokenise (and encode labels) eagerly in Python; see the class docstring."""
+        tokenizer = self._require_tokenizer()
+        texts = [as_text(text, index) for index, text in enumerate(_as_text_list(texts))]
+        flat_ids, lengths = encode_texts(texts, tokenizer, max_length=self.max_length, progress=False)
+        x = pad_token_ids(row_slices(flat_ids, lengths), pad_id(tokenizer))
+        if stars is None:
+            return x
+        labels = encode_labels(stars, self.task)
+        if len(labels) != len(texts):
+            raise ValueError("%d texts but %d star labels" % (len(texts), len(labels)))
+        return x, labels
+
+    def dataset(self, texts, stars=None, batch_size=DEFAULT_BATCH_SIZE, shuffle=False, seed=None):
+        """A batched `tf.data.Dataset` of `(inputs, labels)` (or inputs) from raw texts.
+
+        Shuffled datasets group texts of similar length into batches
+        (`kerasbert.data.make_dataset`); unshuffled ones keep the input order.
+        """
+        return make_dataset(
+            _as_text_list(texts), labels=stars, tokenizer=self._require_tokenizer(), task=self.task,
+            batch_size=int(batch_size), max_length=self.max_length, shuffle=shuffle, seed=seed,
+            bucket_boundaries=None if shuffle else [],
+        )
+
+    def call(self, inputs):
+        # Tokenisation is Python (the Hugging Face tokenizer), never part of a graph.
+        raise TypeError("RatingPreprocessor runs in Python: call it on a list of texts")
+
+    def save_assets(self, dir_path):
+        self._require_tokenizer().save_pretrained(dir_path)
+
+    def load_assets(self, dir_path):
+        self.tokenizer = load_tokenizer(dir_path)
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(task=self.task, max_length=self.max_length)
+        return config

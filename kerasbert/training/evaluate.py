@@ -1,0 +1,51 @@
+"""Rate a labelled table with a `RatingModel` and write the evaluation report."""
+
+import json
+import os
+
+from kerasbert.evaluation import write_evaluation_report
+from kerasbert.models import predict_texts, scalar_mix_weights
+
+__all__ = ["DEFAULT_REPORT_TITLE", "evaluate_frame"]
+
+DEFAULT_REPORT_TITLE = "豆瓣短评星级预测评估报告"
+
+
+def evaluate_frame(model, frame, out_dir, batch_size=32, max_length=None, fixed_length=False, title=None,
+                   extra=None, verbose=True):
+    """Predict a labelled DataFrame (movie, star, comment) and write the report into `out_dir`.
+
+    Args:
+        model: a `RatingModel`.
+        frame: a DataFrame with `star` and `comment` columns (and `movie` for per-title tables).
+        out_dir: the report folder (`report.md`, `metrics.json`, figures, CSVs).
+        batch_size, max_length, fixed_length: inference settings (`max_length`
+            defaults to the model's).
+        title, extra: the report's title and extra facts for `metrics.json`.
+
+    Returns:
+        `(metrics dict, path of report.md)`.
+    """
+    texts = frame["comment"].tolist()
+    predictions = predict_texts(model, texts, batch_size=batch_size, max_length=max_length, fixed_length=fixed_length)
+    layer_weights, gamma = scalar_mix_weights(model)
+    report_path = write_evaluation_report(
+        out_dir,
+        y_true=frame["star"].to_numpy(),
+        y_pred=predictions["stars"] if model.task == "classification" else predictions["score"],
+        y_score=predictions["score"],
+        task=model.task,
+        texts=texts,
+        movies=frame["movie"].tolist() if "movie" in frame else None,
+        features=predictions["features"],
+        layer_weights=layer_weights,
+        gamma=gamma,
+        attention=predictions["attention"],
+        tokens=predictions["tokens"] if predictions["attention"] is not None else None,
+        title=title or DEFAULT_REPORT_TITLE,
+        extra=extra,
+        verbose=verbose,
+    )
+    with open(os.path.join(out_dir, "metrics.json"), encoding="utf-8") as handle:
+        metrics = json.load(handle)
+    return metrics, report_path
