@@ -12,6 +12,7 @@ without a GPU, the "TensorFlow classes are deprecated" banner, the
 library users keep their own logging.
 """
 
+import logging
 import os
 import re
 import threading
@@ -47,6 +48,8 @@ def quiet_third_party():
     os.environ.setdefault("TRANSFORMERS_NO_ADVISORY_WARNINGS", "1")
     for pattern in _HARMLESS_WARNINGS:
         warnings.filterwarnings("ignore", message=pattern)
+    # TensorFlow's Python warnings (e.g. "Model failed to serialize as JSON" for a training-only layer).
+    logging.getLogger("tensorflow").setLevel(logging.ERROR)
     _NativeLogFilter.install()
 
 

@@ -168,26 +168,12 @@ def trim_checkpoint(spec, texts, out_dir, extra_top_n=0, batch_size=1024, progre
         rows = model.config.vocab_size
         if kept.max() >= rows:
             raise CheckpointError("%s: tokenizer id %d has no embedding row (%d rows)" % (source, kept.max(), rows))
-        config = copy.deepcopy(model.config)
-        config.vocab_size = int(len(kept))
         new_id = {int(old): i for i, old in enumerate(kept)}
-        for attr in ("pad_token_id", "bos_token_id", "eos_token_id", "sep_token_id", "cls_token_id"):
-            value = getattr(config, attr, None)
-            if value is not None:
-                setattr(config, attr, new_id.get(value, 0))
+        config = _trimmed_config(model.config, new_id)
         bar.update(1)
 
         bar.set_postfix_str("copying weights")
-        trimmed = TFAutoModel.from_config(config)
-        trimmed(trimmed.dummy_inputs, training=False)  # create the weights
-        old_weights = {_strip_scope(w.name): w for w in model.weights}
-        embedding = _strip_scope(model.get_input_embeddings().weight.name)
-        for weight in trimmed.weights:
-            key = _strip_scope(weight.name)
-            if key not in old_weights:
-                raise CheckpointError("%s: trimmed model has weight %s that the source lacks" % (source, key))
-            value = old_weights[key].numpy()
-            weight.assign(value[kept] if key == embedding else value)
+        trimmed = _trimmed_model(model, config, kept, source)
         bar.update(1)
 
         bar.set_postfix_str("saving")
@@ -213,6 +199,34 @@ def trim_checkpoint(spec, texts, out_dir, extra_top_n=0, batch_size=1024, progre
             apply_default_modes(tmp)
         bar.update(1)
     return out_dir
+
+
+def _trimmed_config(config, new_id):
+    """A copy of the model config for the kept vocabulary, its special-token ids remapped."""
+    config = copy.deepcopy(config)
+    config.vocab_size = len(new_id)
+    for attr in ("pad_token_id", "bos_token_id", "eos_token_id", "sep_token_id", "cls_token_id"):
+        value = getattr(config, attr, None)
+        if value is not None:
+            setattr(config, attr, new_id.get(value, 0))
+    return config
+
+
+def _trimmed_model(model, config, kept, source):
+    """A model of `config` with `model`'s weights, keeping only the embedding rows `kept`."""
+    from transformers import TFAutoModel
+
+    trimmed = TFAutoModel.from_config(config)
+    trimmed(trimmed.dummy_inputs, training=False)  # create the weights
+    old_weights = {_strip_scope(w.name): w for w in model.weights}
+    embedding = _strip_scope(model.get_input_embeddings().weight.name)
+    for weight in trimmed.weights:
+        key = _strip_scope(weight.name)
+        if key not in old_weights:
+            raise CheckpointError("%s: trimmed model has weight %s that the source lacks" % (source, key))
+        value = old_weights[key].numpy()
+        weight.assign(value[kept] if key == embedding else value)
+    return trimmed
 
 
 def _rewrite_tokenizer_files(folder, tokenizer_json, new_id):

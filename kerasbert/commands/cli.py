@@ -85,9 +85,10 @@ def main(argv=None):
         parser.print_help()
         return USER_ERROR_STATUS
     logger = logging.getLogger("kerasbert")
-    handler, level = _library_messages(quiet=getattr(args, "quiet", False)), logger.level
+    handler, level, propagate = _library_messages(quiet=getattr(args, "quiet", False)), logger.level, logger.propagate
     logger.addHandler(handler)
     logger.setLevel(min(level or logging.WARNING, handler.level))
+    logger.propagate = False  # TensorFlow gives the root logger a handler: show each message once
     try:
         return int(args.func(args) or 0)
     except USER_ERRORS as error:
@@ -98,6 +99,7 @@ def main(argv=None):
     finally:
         logger.removeHandler(handler)
         logger.setLevel(level)
+        logger.propagate = propagate
 
 
 if __name__ == "__main__":

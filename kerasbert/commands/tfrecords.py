@@ -24,7 +24,8 @@ def add_tfrecords_arguments(parser):
     parser.add_argument("--task", choices=TASKS, default="classification")
     parser.add_argument("--num-shards", type=int, default=None)
     parser.add_argument("--examples-per-shard", type=int, default=50000)
-    parser.add_argument("--text-column", default="comment")
+    parser.add_argument("--column", "--text-column", dest="text_column", default="comment",
+                        help="the text column (as in predict and checkpoint trim)")
     add_quiet_argument(parser)
 
 

@@ -85,6 +85,16 @@ def compute_stats(splits, report=None, extra=None):
     return stats
 
 
+def _held_out_titles(splits, shown=200):
+    """Whether no title is in two splits, and the titles held out (at most `shown` per split)."""
+    titles = {n: set(f["movie"]) for n, f in splits.items()}
+    disjoint = not ((titles["train"] & titles["validation"]) or (titles["train"] & titles["test"])
+                    or (titles["validation"] & titles["test"]))
+    held_out = {n: sorted(titles[n]) if len(titles[n]) <= shown else sorted(titles[n])[:shown] + ["…"]
+                for n in ("validation", "test")}
+    return {"titles_disjoint": disjoint, "held_out_titles": held_out}
+
+
 def _check_out_dir(out):
     if os.path.exists(out):
         if not os.path.isdir(out):
@@ -148,16 +158,7 @@ def prepare_douban(
     }
     stats = compute_stats(splits, report, extra)
     if split.replace("_", "-") == "by-movie":
-        titles = {n: set(f["movie"]) for n, f in splits.items()}
-        stats["titles_disjoint"] = not (
-            (titles["train"] & titles["validation"])
-            or (titles["train"] & titles["test"])
-            or (titles["validation"] & titles["test"])
-        )
-        stats["held_out_titles"] = {
-            n: sorted(titles[n]) if len(titles[n]) <= 200 else sorted(titles[n])[:200] + ["…"]
-            for n in ("validation", "test")
-        }
+        stats.update(_held_out_titles(splits))
     t0 = time.time()
     with atomic_directory(out_dir) as tmp:
         for name, part in splits.items():

@@ -214,50 +214,22 @@ def read_ratings_csv(
         header = table.header
         cols = _resolve_columns(table, report, want_words=keep_words)
         n_fields = len(header)
-        i_movie, i_star, i_comment = cols["movie"], cols["star"], cols["comment"]
         i_words = cols.get("words")
 
         lines, movies, stars, comments, words = [], [], [], [], []
-        seen = {}
+        seen = {} if dedupe else None
         bar = _progress(progress, desc="read %s" % os.path.basename(str(path)), unit=" rows")
         for line_no, fields, problem in table:
             report.rows_read += 1
             if bar is not None and report.rows_read % 10000 == 0:
                 bar.update(10000)
-            if fields is None:
-                report.skip(problem[0], line_no, problem[1])
+            row = _valid_row(report, line_no, fields, problem, n_fields, cols, text_labels, remove_punct, seen)
+            if row is None:
                 continue
-            if len(fields) != n_fields:
-                report.skip(
-                    "wrong_field_count",
-                    line_no,
-                    "%d fields, header has %d: %s" % (len(fields), n_fields, ",".join(fields)),
-                )
-                continue
-            star, reason, conversion = parse_star(fields[i_star], text_labels=text_labels)
-            if star is None:
-                report.skip(reason, line_no, "star=%r" % fields[i_star])
-                continue
-            comment = clean_comment(fields[i_comment], remove_punct)
-            if not comment:
-                report.skip("comment_empty", line_no, "comment=%r" % fields[i_comment])
-                continue
-            movie = normalize_whitespace(fields[i_movie])
-            if not movie:
-                report.skip("movie_missing", line_no, comment)
-                continue
-            if dedupe:
-                first = seen.get(comment)
-                if first is not None:
-                    report.skip("duplicate_comment", line_no, "same as line %d: %s" % (first, comment))
-                    continue
-                seen[comment] = line_no
-            if conversion is not None:
-                report.convert(conversion, line_no, fields[i_star], star)
             lines.append(line_no)
-            movies.append(movie)
-            stars.append(star)
-            comments.append(comment)
+            movies.append(row[0])
+            stars.append(row[1])
+            comments.append(row[2])
             if i_words is not None:
                 words.append(fields[i_words])
         report.encoding = table.encoding
@@ -277,6 +249,42 @@ def read_ratings_csv(
     if return_report:
         return frame, report
     return frame
+
+
+def _valid_row(report, line_no, fields, problem, n_fields, cols, text_labels, remove_punct, seen):
+    """(movie, star, comment) of a good record; None for a bad one, counted in `report` by reason.
+
+    `seen` maps comments to the line they were first seen on (None: keep duplicates).
+    """
+    if fields is None:
+        report.skip(problem[0], line_no, problem[1])
+        return None
+    if len(fields) != n_fields:
+        report.skip("wrong_field_count", line_no,
+                    "%d fields, header has %d: %s" % (len(fields), n_fields, ",".join(fields)))
+        return None
+    raw_star = fields[cols["star"]]
+    star, reason, conversion = parse_star(raw_star, text_labels=text_labels)
+    if star is None:
+        report.skip(reason, line_no, "star=%r" % raw_star)
+        return None
+    comment = clean_comment(fields[cols["comment"]], remove_punct)
+    if not comment:
+        report.skip("comment_empty", line_no, "comment=%r" % fields[cols["comment"]])
+        return None
+    movie = normalize_whitespace(fields[cols["movie"]])
+    if not movie:
+        report.skip("movie_missing", line_no, comment)
+        return None
+    if seen is not None:
+        first = seen.get(comment)
+        if first is not None:
+            report.skip("duplicate_comment", line_no, "same as line %d: %s" % (first, comment))
+            return None
+        seen[comment] = line_no
+    if conversion is not None:
+        report.convert(conversion, line_no, raw_star, star)
+    return movie, star, comment
 
 
 def _resolve_columns(table, report, want_words=False):

@@ -209,6 +209,9 @@ def run_recipe(config, verbose=True):
     _log_plan(config, strategy, policy, splits)
     checkpoint = prepare_checkpoint(config, splits, verbose)
     batch_size = global_batch_size(config.batch_size, strategy)
+    # Trimming a checkpoint builds a model and so draws random numbers; seed again, so that a first
+    # run and a re-run (which finds the trimmed copy) start from the same weights.
+    keras.utils.set_random_seed(config.seed)
     with strategy.scope():
         model = RatingModel.from_checkpoint(checkpoint, task=config.task, max_length=config.max_length,
                                             tokenizer=load_tokenizer(checkpoint), name=config.name, **config.model)
