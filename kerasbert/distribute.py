@@ -12,7 +12,7 @@ import os
 import warnings
 
 from kerasbert._backend import keras, tf
-from kerasbert.errors import KerasbertError, TPUUnavailableError
+from kerasbert.errors import TPUUnavailableError
 
 STRATEGIES = ("auto", "tpu", "mirrored", "multi_worker", "default")
 PRECISIONS = ("auto", "float32", "mixed_float16", "mixed_bfloat16")

@@ -12,7 +12,7 @@ from sklearn.metrics import confusion_matrix
 
 from kerasbert.evaluation.metrics import as_finite_array, as_stars, check_same_length
 from kerasbert.tasks import STARS, round_stars
-from kerasbert.utils.figures import new_figure, save_figure, star_colors, use_cjk_font  # noqa: F401
+from kerasbert.utils.figures import new_figure, save_figure, star_colors
 from kerasbert.utils.tokens import clean_token, is_special_token
 
 logger = logging.getLogger(__name__)

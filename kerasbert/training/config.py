@@ -4,7 +4,7 @@ import dataclasses
 import json
 import os
 import pathlib
-from typing import List, Optional, Union
+from typing import Optional, Union
 
 from kerasbert.errors import ArgumentError, RecipeError
 from kerasbert.models.builders import check_model_arguments, model_defaults

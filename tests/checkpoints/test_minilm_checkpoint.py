@@ -109,7 +109,6 @@ def test_interrupted_build_then_clean_rebuild(monkeypatch, tmp_path):
 
 @pytest.mark.slow
 def test_wordpiece_trim_keeps_hidden_states(minilm_dir, tmp_path):
-    import pandas as pd
     from transformers import TFAutoModel
 
     texts = SENTENCES + ["Markets rallied after the announcement.", "My dog loves long walks in the park."]
