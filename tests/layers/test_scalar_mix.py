@@ -1,28 +1,11 @@
 import numpy as np
 import pytest
 
+from layer_references import numpy_scalar_mix
 from layer_test_case import PASS_THROUGH, run_layer_test
 
 from kerasbert._backend import keras, tf
 from kerasbert.layers import ScalarMix
-
-
-def numpy_scalar_mix(tensors, scalars, gamma=1.0, mask=None, do_layer_norm=False):
-    """The formula written out in NumPy, normalising per sentence."""
-    scalars = np.asarray(scalars, dtype=np.float64)
-    weights = np.exp(scalars) / np.exp(scalars).sum()
-    out = 0.0
-    for w, t in zip(weights, tensors):
-        t = np.asarray(t, dtype=np.float64)
-        if do_layer_norm:
-            m = np.ones(t.shape[:2]) if mask is None else np.asarray(mask, np.float64)
-            normed = np.empty_like(t)
-            for b in range(t.shape[0]):
-                values = t[b][m[b] > 0]
-                normed[b] = (t[b] - values.mean()) / np.sqrt(values.var() + 1e-12)
-            t = normed
-        out = out + w * t
-    return gamma * out
 
 
 def random_layers(n=4, batch=3, time=5, hidden=6, seed=0):

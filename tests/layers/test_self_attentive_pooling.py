@@ -1,26 +1,11 @@
 import numpy as np
 import pytest
 
+from layer_references import numpy_penalty, numpy_self_attention
 from layer_test_case import run_layer_test
 
 from kerasbert._backend import keras, tf
 from kerasbert.layers import SelfAttentivePooling
-
-
-def numpy_self_attention(h, mask, w1, w2):
-    """A = softmax(W2ᵀ tanh(W1ᵀ Hᵀ)) over unmasked positions; M = A H."""
-    scores = np.tanh(h.astype(np.float64) @ w1) @ w2  # (batch, time, r)
-    scores = np.transpose(scores, (0, 2, 1))
-    scores = np.where(mask[:, None, :], scores, -np.inf)
-    scores -= scores.max(axis=-1, keepdims=True)
-    a = np.exp(scores)
-    a /= a.sum(axis=-1, keepdims=True)
-    return a, a @ h
-
-
-def numpy_penalty(a):
-    eye = np.eye(a.shape[1])
-    return np.array([np.sum((x @ x.T - eye) ** 2) for x in a])
 
 
 @pytest.fixture
