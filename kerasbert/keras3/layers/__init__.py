@@ -5,6 +5,7 @@ from kerasbert.keras3.layers.masking import large_negative_number
 from kerasbert.keras3.layers.pooling import CLSPooling, MaskedMaxPooling, MaskedMeanPooling
 from kerasbert.keras3.layers.scalar_mix import ScalarMix
 from kerasbert.keras3.layers.self_attentive_pooling import HOP_MERGES, SelfAttentivePooling
+from kerasbert.keras3.layers.transformer_encoder import TRAINABLE_MODES, TransformerEncoder
 
 __all__ = [
     "CLSPooling",
@@ -15,5 +16,7 @@ __all__ = [
     "MaskedMeanPooling",
     "ScalarMix",
     "SelfAttentivePooling",
+    "TRAINABLE_MODES",
+    "TransformerEncoder",
     "large_negative_number",
 ]

@@ -1,0 +1,83 @@
+"""The keras-hub files of a checkpoint: PyTorch-named `model.safetensors` beside its config.
+
+keras-hub's Hugging Face loader (`keras_hub.models.Backbone.from_preset(folder)`)
+reads `config.json` and a `model.safetensors` with PyTorch weight names
+(`bert.encoder.layer.N...`, linear kernels in [out, in] layout), which the
+offline converters (TensorFlow `tf_model.h5`) do not write. This builds that
+folder once, atomically, under the cache, apart from the TF folder (a PyTorch
+`model.safetensors` beside `tf_model.h5` breaks `TFBertModel.from_pretrained`).
+The names and transposes come from transformers' own TF -> PyTorch mapping,
+without torch.
+"""
+
+import hashlib
+import json
+import os
+import shutil
+
+from kerasbert.checkpoints.registry import cache_root, resolve_checkpoint
+from kerasbert.errors import CheckpointError
+from kerasbert.utils.io import atomic_directory, atomic_write_json
+
+__all__ = ["KERAS_HUB_RECORD", "keras_hub_checkpoint"]
+
+KERAS_HUB_RECORD = "kerasbert-keras-hub.json"
+# Files of the Hugging Face folder that keras-hub reads besides the weights.
+COPIED_FILES = ("config.json", "tokenizer.json", "tokenizer_config.json", "special_tokens_map.json", "vocab.txt",
+                "sentencepiece.bpe.model")
+
+
+def _folder_for(source):
+    name = "".join(c if c.isalnum() or c in "-_." else "_" for c in os.path.basename(os.path.normpath(source)))
+    digest = hashlib.sha256(os.path.abspath(source).encode("utf-8")).hexdigest()[:8]
+    return os.path.join(cache_root(), "keras_hub", "%s-%s" % (name, digest))
+
+
+def keras_hub_checkpoint(spec, progress=True):
+    """The folder keras-hub loads for `spec` (a kerasbert spec or a local Hugging Face folder), built once.
+
+    Returns:
+        A folder with `config.json`, the tokenizer files and a PyTorch-named
+        `model.safetensors`, for `keras_hub.models.Backbone.from_preset(folder)`.
+    """
+    source = resolve_checkpoint(spec, progress=progress)
+    if not os.path.isdir(source):
+        raise CheckpointError("%s: keras-hub files are made from a local folder or a kerasbert spec; for a hub "
+                              "id, load the keras-hub preset itself" % spec)
+    out_dir = _folder_for(source)
+    record_path = os.path.join(out_dir, KERAS_HUB_RECORD)
+    if os.path.isfile(record_path):
+        with open(record_path, encoding="utf-8") as handle:
+            if json.load(handle).get("source_mtime") == os.path.getmtime(os.path.join(source, "config.json")):
+                return out_dir
+    state = _pytorch_named_weights(source)
+    with atomic_directory(out_dir) as tmp:
+        from safetensors.numpy import save_file
+
+        save_file(state, os.path.join(tmp, "model.safetensors"), metadata={"format": "pt"})
+        for name in COPIED_FILES:
+            if os.path.isfile(os.path.join(source, name)):
+                shutil.copyfile(os.path.join(source, name), os.path.join(tmp, name))
+        atomic_write_json(os.path.join(tmp, KERAS_HUB_RECORD), {
+            "source": os.path.abspath(source), "spec": str(spec), "tensors": len(state),
+            "source_mtime": os.path.getmtime(os.path.join(source, "config.json"))})
+    return out_dir
+
+
+def _pytorch_named_weights(source):
+    """{PyTorch name: float32 array} of the TF checkpoint in `source`."""
+    from kerasbert import _backend  # noqa: F401  (reading tf_model.h5 needs the tf-keras road)
+    from transformers import TFAutoModel
+    from transformers.modeling_tf_pytorch_utils import TransposeType, convert_tf_weight_name_to_pt_weight_name
+
+    model = TFAutoModel.from_pretrained(source, use_safetensors=False)
+    state = {}
+    for weight in model.weights:
+        name, transpose = convert_tf_weight_name_to_pt_weight_name(weight.name, tf_weight_shape=weight.shape)
+        value = weight.numpy().astype("float32")
+        if transpose is TransposeType.SIMPLE:
+            value = value.T
+        elif transpose is not TransposeType.NO:
+            raise CheckpointError("%s: weight %s needs a %s transpose, which is not supported" % (source, name, transpose))
+        state[name] = value.copy()
+    return state

