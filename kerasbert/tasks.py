@@ -70,17 +70,6 @@ def labels_from_stars(stars, task):
     return stars.astype(np.float32)
 
 
-def stars_from_labels(labels, task):
-    """The inverse of `labels_from_stars`, as float stars."""
-    labels = np.asarray(labels, dtype=np.float64)
-    return labels + MIN_STAR if check_task(task) == "classification" else labels
-
-
-def expected_star(probabilities):
-    """The mean star under `(n, 5)` probabilities: `(n,)` floats."""
-    return np.asarray(probabilities, dtype=np.float64) @ np.asarray(STARS, dtype=np.float64)
-
-
 def stars_from_outputs_tf(y_true, y_pred, task, rounded=True):
     """`(true, predicted)` float32 stars `(batch,)` from labels and outputs, as TF tensors.
 

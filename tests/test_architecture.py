@@ -21,6 +21,8 @@ FLOORS = {
     "_backend": 2,
     "tasks": 3,
     "layer_strategies": 3,
+    "encoder_modes": 3,
+    "masks": 3,
     "distribute": 3,
     "checkpoints": 4,
     "data": 5,

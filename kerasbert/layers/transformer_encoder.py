@@ -2,8 +2,8 @@
 
 from kerasbert._backend import keras, tf
 from kerasbert.checkpoints import resolve_checkpoint
+from kerasbert.encoder_modes import TRAINABLE_MODES, check_mode, first_trainable_block  # noqa: F401
 
-TRAINABLE_MODES = ("frozen", "full", "top_k")
 # Architectures whose blocks share BERT's call signature and additive mask.
 SPLITTABLE_MODEL_TYPES = ("bert", "roberta", "xlm-roberta", "camembert", "electra")
 
@@ -100,10 +100,7 @@ class TransformerEncoder(keras.layers.Layer):
         **kwargs,
     ):
         super().__init__(**kwargs)
-        if mode not in TRAINABLE_MODES:
-            raise ValueError("mode must be one of %s, got %r" % (TRAINABLE_MODES, mode))
-        if mode == "top_k" and (top_k is None or int(top_k) < 0):
-            raise ValueError("mode='top_k' needs top_k >= 0, got %r" % (top_k,))
+        mode, top_k = check_mode(mode, top_k)
         if checkpoint is None and model_config is None:
             raise ValueError("TransformerEncoder needs a checkpoint or a model_config")
         self.checkpoint = checkpoint if isinstance(checkpoint, str) else None
@@ -152,11 +149,7 @@ class TransformerEncoder(keras.layers.Layer):
     @property
     def first_trainable_block(self):
         """Index of the lowest block that trains (`num_layers` when none does)."""
-        if self.mode == "full":
-            return 0
-        if self.mode == "top_k":
-            return max(self.num_layers - self.top_k, 0)
-        return self.num_layers
+        return first_trainable_block(self.mode, self.top_k, self.num_layers)
 
     def _open_blocks(self):
         if self.mode != "top_k":

@@ -21,7 +21,7 @@ from kerasbert.layers import (
     TransformerEncoder,
 )
 from kerasbert.layers.self_attentive_pooling import HOP_MERGES
-from kerasbert.layers.transformer_encoder import TRAINABLE_MODES
+from kerasbert.encoder_modes import check_mode
 from kerasbert.models.heads import ScaledSigmoid
 from kerasbert.tasks import NUM_STARS, check_task
 
@@ -180,11 +180,7 @@ def check_model_arguments(**arguments):
     for key, value in arguments.items():
         _check_type(key, value, model_defaults()[key])
     values = dict(model_defaults(), **arguments)
-    mode, top_k = values["mode"], values["top_k"]
-    if mode not in TRAINABLE_MODES:
-        raise ArgumentError("mode", "mode must be one of %s, got %r" % (", ".join(TRAINABLE_MODES), mode))
-    if mode == "top_k" and (top_k is None or isinstance(top_k, bool) or int(top_k) < 0):
-        raise ArgumentError("top_k", "mode='top_k' needs top_k >= 0, got %r" % (top_k,))
+    check_mode(values["mode"], values["top_k"])
     layers = values["layers"]
     if not (layers == "scalar_mix" or layers in LAYER_STRATEGIES or isinstance(layers, (list, tuple))):
         raise ArgumentError("layers", "layers must be 'scalar_mix', a list of layer indices, or one of %s; got %r"

@@ -3,7 +3,8 @@
 import keras
 from keras import ops
 
-TRAINABLE_MODES = ("frozen", "full", "top_k")
+from kerasbert.encoder_modes import TRAINABLE_MODES, check_mode, first_trainable_block  # noqa: F401
+
 # The layers of a keras-hub BERT-type backbone below its transformer blocks.
 EMBEDDING_LAYERS = ("token_embedding", "position_embedding", "segment_embedding", "embeddings_layer_norm")
 
@@ -53,16 +54,11 @@ class TransformerEncoder(keras.layers.Layer):
 
     def __init__(self, backbone=None, mode="frozen", top_k=None, output_attentions=False, exact_gelu=True, **kwargs):
         super().__init__(**kwargs)
-        if mode not in TRAINABLE_MODES:
-            raise ValueError("mode must be one of %s, got %r" % (TRAINABLE_MODES, mode))
         if backbone is None:
             raise ValueError("TransformerEncoder needs a backbone (a keras-hub backbone, preset or folder)")
         self.backbone = _load_backbone(backbone)
         self.num_layers = len(self.backbone.transformer_layers)
-        if mode == "top_k" and (top_k is None or not 0 <= int(top_k) <= self.num_layers):
-            raise ValueError("mode='top_k' needs 0 <= top_k <= %d (the blocks), got %r" % (self.num_layers, top_k))
-        self.mode = mode
-        self.top_k = None if top_k is None else int(top_k)
+        self.mode, self.top_k = check_mode(mode, top_k, self.num_layers)
         self.output_attentions = bool(output_attentions)
         self.exact_gelu = bool(exact_gelu)
         self.hidden_size = int(self.backbone.hidden_dim)
@@ -77,11 +73,7 @@ class TransformerEncoder(keras.layers.Layer):
     @property
     def first_trainable_block(self):
         """Index of the lowest block that trains (`num_layers` when none does)."""
-        if self.mode == "full":
-            return 0
-        if self.mode == "top_k":
-            return self.num_layers - self.top_k
-        return self.num_layers
+        return first_trainable_block(self.mode, self.top_k, self.num_layers)
 
     def set_top_k(self, top_k):
         """Train only the top `top_k` blocks (for gradual unfreezing)."""
