@@ -25,6 +25,7 @@ FLOORS = {
     "masks": 3,
     "distribute": 3,
     "checkpoints": 4,
+    "model_arguments": 4,
     "data": 5,
     "layers": 5,
     "models": 6,

@@ -2,8 +2,7 @@
 
 from kerasbert._backend import keras, tf
 from kerasbert.layers.masking import large_negative_number
-
-HOP_MERGES = ("flatten", "mean")
+from kerasbert.model_arguments import HOP_MERGES  # noqa: F401  (declared once for both roads)
 
 
 @keras.saving.register_keras_serializable(package="kerasbert")

@@ -7,7 +7,7 @@ import pathlib
 from typing import Optional, Union
 
 from kerasbert.errors import ArgumentError, RecipeError
-from kerasbert.models.builders import check_model_arguments, model_defaults
+from kerasbert.model_arguments import check_model_arguments, model_defaults
 from kerasbert.tasks import TASKS
 
 MODEL_ARGUMENTS = tuple(model_defaults())

@@ -4,8 +4,7 @@ import keras
 from keras import ops
 
 from kerasbert.keras3.layers.masking import large_negative_number
-
-HOP_MERGES = ("flatten", "mean")
+from kerasbert.model_arguments import HOP_MERGES  # noqa: F401  (declared once for both roads)
 
 
 @keras.saving.register_keras_serializable(package="kerasbert")
