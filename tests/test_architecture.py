@@ -22,7 +22,9 @@ FLOORS = {
     "tasks": 3,
     "layer_strategies": 3,
     "encoder_modes": 3,
+    "defaults": 3,
     "masks": 3,
+    "model_folder": 4,
     "distribute": 3,
     "checkpoints": 4,
     "model_arguments": 4,
@@ -198,10 +200,12 @@ def test_no_private_name_is_imported_across_units():
 RULE_HOMES = {
     "stars from class outputs (argmax + 1)": (r"argmax\([^)]*\)\s*\+\s*(1|MIN_STAR)\b", {"tasks.py"}),
     "rounding scores to stars (floor(x + 0.5))": (r"floor\([^)]*\+\s*0\.5\)", {"tasks.py"}),
-    "the pad id (tokenizer.pad_token_id)": (r"\.pad_token_id\b", {"data/pipeline.py"}),
-    "padding to a width (np.full(..., pad...))": (r"np\.full\(\([^)]*\),\s*pad", {"data/pipeline.py"}),
+    "the pad id (tokenizer.pad_token_id)": (r"\.pad_token_id\b", {"data/encoding.py"}),
+    "padding to a width (np.full(..., pad...))": (r"np\.full\(\([^)]*\),\s*pad", {"data/encoding.py"}),
     "the star range as range(1, 6)": (r"range\(1,\s*6\)|arange\(1,\s*6\)", {"tasks.py"}),
-    "AdamW's weight-decay exclusions": (r"exclude_from_weight_decay", {"models/optimizers.py"}),
+    "AdamW's weight-decay exclusions": (r"exclude_from_weight_decay", {"models/optimizers.py",
+                                                                       "keras3/models/optimizers.py"}),
+    "the weight-decay exclusion list": (r"\"layer_norm\", \"bias\"", {"defaults.py"}),
 }
 
 

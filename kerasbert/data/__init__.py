@@ -1,6 +1,8 @@
 """Data: one CSV reader, row validation, cleaning, splits, input pipelines, TFRecords.
 
 Road-neutral: NumPy, pandas and `tf.data` (which Keras 3 reads on every backend).
+The names load lazily, so `kerasbert.data.encoding` (tokenise, pad, batch
+plans) and the readers import no TensorFlow.
 
 * `read_table`, `read_texts`, `find_column` (kerasbert.data.reader): every CSV the package reads
 * `read_ratings_csv`, `load_split_csv`, `ReadReport` (kerasbert.data.validation)
@@ -13,36 +15,52 @@ Road-neutral: NumPy, pandas and `tf.data` (which Keras 3 reads on every backend)
 * TFDS builder `douban_movie_short_comments` (kerasbert.data.tfds_douban)
 """
 
-from kerasbert.data.cleaning import clean_comment, remove_punctuation, segment_words  # noqa: F401
-from kerasbert.data.pipeline import (  # noqa: F401
-    LabelError,
-    dataset_from_csv,
-    dataset_from_encoded,
-    encode_labels,
-    encode_texts,
-    make_dataset,
-    pad_id,
-    pad_token_ids,
-    per_replica_to_global,
-    resolve_tokenizer,
-    row_slices,
-)
-from kerasbert.data.prepare import compute_stats, prepare_douban  # noqa: F401
-from kerasbert.data.reader import (  # noqa: F401
-    ColumnError,
-    DoubanFormatError,
-    Record,
-    Table,
-    find_column,
-    read_table,
-    read_texts,
-)
-from kerasbert.data.splitting import load_recipe_splits, split_by_movie, split_frame, split_random  # noqa: F401
-from kerasbert.data.tfrecords import read_tfrecord_metadata, tfrecord_dataset, write_tfrecords  # noqa: F401
-from kerasbert.data.validation import (  # noqa: F401
-    STAR_TEXT_LABELS,
-    ReadReport,
-    load_split_csv,
-    parse_star,
-    read_ratings_csv,
-)
+_EXPORTS = {
+    "ColumnError": "kerasbert.data.reader",
+    "DoubanFormatError": "kerasbert.data.reader",
+    "LabelError": "kerasbert.data.pipeline",
+    "ReadReport": "kerasbert.data.validation",
+    "Record": "kerasbert.data.reader",
+    "STAR_TEXT_LABELS": "kerasbert.data.validation",
+    "Table": "kerasbert.data.reader",
+    "clean_comment": "kerasbert.data.cleaning",
+    "compute_stats": "kerasbert.data.prepare",
+    "dataset_from_csv": "kerasbert.data.pipeline",
+    "dataset_from_encoded": "kerasbert.data.pipeline",
+    "encode_labels": "kerasbert.data.encoding",
+    "encode_texts": "kerasbert.data.encoding",
+    "find_column": "kerasbert.data.reader",
+    "load_recipe_splits": "kerasbert.data.splitting",
+    "load_split_csv": "kerasbert.data.validation",
+    "make_dataset": "kerasbert.data.pipeline",
+    "pad_id": "kerasbert.data.encoding",
+    "pad_token_ids": "kerasbert.data.encoding",
+    "parse_star": "kerasbert.data.validation",
+    "per_replica_to_global": "kerasbert.data.pipeline",
+    "prepare_douban": "kerasbert.data.prepare",
+    "read_ratings_csv": "kerasbert.data.validation",
+    "read_table": "kerasbert.data.reader",
+    "read_texts": "kerasbert.data.reader",
+    "read_tfrecord_metadata": "kerasbert.data.tfrecords",
+    "remove_punctuation": "kerasbert.data.cleaning",
+    "resolve_tokenizer": "kerasbert.data.encoding",
+    "row_slices": "kerasbert.data.encoding",
+    "segment_words": "kerasbert.data.cleaning",
+    "split_by_movie": "kerasbert.data.splitting",
+    "split_frame": "kerasbert.data.splitting",
+    "split_random": "kerasbert.data.splitting",
+    "tfrecord_dataset": "kerasbert.data.tfrecords",
+    "write_tfrecords": "kerasbert.data.tfrecords",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name not in _EXPORTS:
+        raise AttributeError("module 'kerasbert.data' has no attribute %r" % name)
+    import importlib
+
+    value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    globals()[name] = value
+    return value

@@ -5,7 +5,6 @@ import os
 
 import numpy as np
 
-from kerasbert._backend import tf
 from kerasbert.data.validation import load_split_csv, read_ratings_csv
 from kerasbert.errors import InputError, KerasbertError
 
@@ -112,6 +111,15 @@ def split_frame(frame, mode="random", fractions=(0.8, 0.1, 0.1), seed=0):
     return {name: frame[assign == name] for name in SPLIT_NAMES}
 
 
+def _file_system(path):
+    """`tf.io.gfile` for URLs (`gs://...`), else `os.path`: local data needs no TensorFlow (the Keras 3 road)."""
+    if "://" in path:
+        from kerasbert._backend import tf
+
+        return tf.io.gfile
+    return os.path
+
+
 def load_recipe_splits(data, split="by-movie", seed=0, verbose=True):
     """{train, validation, test: DataFrame} for a recipe's `data`.
 
@@ -123,9 +131,10 @@ def load_recipe_splits(data, split="by-movie", seed=0, verbose=True):
     if not data:
         raise KerasbertError("no training data: `data` is empty (give a ratings CSV or a prepared folder)")
     data = str(data)
-    if tf.io.gfile.isdir(data):
-        paths = {name: tf.io.gfile.join(data, name + ".csv") for name in SPLIT_NAMES}
-        missing = [path for path in paths.values() if not tf.io.gfile.exists(path)]
+    files = _file_system(data)
+    if files.isdir(data):
+        paths = {name: files.join(data, name + ".csv") for name in SPLIT_NAMES}
+        missing = [path for path in paths.values() if not files.exists(path)]
         if missing:
             raise InputError(data, "a folder without %s; run `kerasbert prepare` first"
                              % ", ".join(os.path.basename(path) for path in missing))

@@ -14,14 +14,13 @@ import weakref
 import numpy as np
 
 from kerasbert._backend import tf
-from kerasbert.data.pipeline import encode_texts, pad_id, pad_token_ids, row_slices
+from kerasbert.data.encoding import LENGTH_BUCKET, encode_texts, pad_id, pad_token_ids, row_slices, sorted_batches
 from kerasbert.models.builders import rating_analysis_model
 from kerasbert.models.preprocessor import DEFAULT_BATCH_SIZE
 from kerasbert.tasks import output_width, scores_from_outputs, stars_from_outputs
 
 __all__ = ["LENGTH_BUCKET", "inference_function", "predict_rows", "predict_scores", "predict_texts"]
 
-LENGTH_BUCKET = 16  # batch widths are rounded up to a multiple of this: few distinct shapes
 MODEL_INPUTS = ("input_ids", "attention_mask")
 
 _FUNCTIONS = weakref.WeakKeyDictionary()
@@ -41,18 +40,6 @@ def inference_function(network):
         function = tf.function(forward, input_signature=[spec])
         _FUNCTIONS[network] = function
     return function
-
-
-def _batches(lengths, batch_size, max_length, fixed_length):
-    """(rows, width) of each batch: rows sorted by length; width their longest, rounded up."""
-    order = np.argsort(np.asarray(lengths, dtype=np.int64), kind="stable")
-    for start in range(0, len(order), batch_size):
-        rows = order[start:start + batch_size]
-        if fixed_length:
-            yield rows, max_length
-        else:
-            longest = int(lengths[rows].max())
-            yield rows, int(min(max_length, -(-longest // LENGTH_BUCKET) * LENGTH_BUCKET))
 
 
 def predict_rows(network, rows, pad, batch_size=DEFAULT_BATCH_SIZE, max_length=128, fixed_length=False,
@@ -76,7 +63,7 @@ def predict_rows(network, rows, pad, batch_size=DEFAULT_BATCH_SIZE, max_length=1
     forward = inference_function(network)
     lengths = np.fromiter((len(row) for row in rows), dtype=np.int64, count=len(rows))
     collected = {}
-    for batch_rows, width in _batches(lengths, batch_size, max_length, fixed_length):
+    for batch_rows, width in sorted_batches(lengths, batch_size, max_length, fixed_length):
         batch = [rows[i] for i in batch_rows]
         if fixed_length:
             batch = batch + [[]] * (batch_size - len(batch))  # static shapes: pad the last batch with empty rows

@@ -1,17 +1,16 @@
 """Optimizers: AdamW with linear warm-up and decay for fine-tuning, Adam for heads.
 
-The one home of the optimizer defaults (`default_optimizer`) and of the
-weight-decay exclusion list (`NO_WEIGHT_DECAY`).
+The tf-keras road's optimizers; their defaults and the weight-decay
+exclusion list live in `kerasbert.defaults`, shared with the Keras 3 road.
 """
 
 from kerasbert._backend import keras, tf
-
-# Learning rates by default: a head on a frozen encoder, and fine-tuning (BERT paper range).
-FROZEN_LEARNING_RATE = 1e-3
-FINE_TUNING_LEARNING_RATE = 5e-5
-DEFAULT_WEIGHT_DECAY = 0.01
-# Variables that AdamW's decoupled weight decay leaves alone (BERT's convention).
-NO_WEIGHT_DECAY = ("LayerNorm", "layer_norm", "bias")
+from kerasbert.defaults import (  # noqa: F401  (re-exported)
+    DEFAULT_WEIGHT_DECAY,
+    FINE_TUNING_LEARNING_RATE,
+    FROZEN_LEARNING_RATE,
+    NO_WEIGHT_DECAY,
+)
 
 
 @keras.saving.register_keras_serializable(package="kerasbert")

@@ -12,10 +12,9 @@ from kerasbert.data.pipeline import (
     resolve_tokenizer,
     row_slices,
 )
+from kerasbert.defaults import DEFAULT_BATCH_SIZE, DEFAULT_MAX_LENGTH
 from kerasbert.tasks import check_task
 
-DEFAULT_BATCH_SIZE = 32
-DEFAULT_MAX_LENGTH = 128
 
 
 def is_raw_text(x):

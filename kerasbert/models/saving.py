@@ -7,27 +7,20 @@ trained with. Folders written before the tokenizer moved into the archive
 the network is wrapped in a `RatingModel` with that tokenizer.
 """
 
-import json
 import os
 
 from kerasbert._backend import keras
 from kerasbert.checkpoints import load_tokenizer
+from kerasbert.defaults import DEFAULT_MAX_LENGTH
 from kerasbert.errors import ModelFolderError
-from kerasbert.models.preprocessor import DEFAULT_MAX_LENGTH, RatingPreprocessor
+from kerasbert.model_folder import MODEL_FILE, RECIPE_FILE, TF_KERAS, first_line, is_model_folder, model_folder_paths
+from kerasbert.models.preprocessor import RatingPreprocessor
 from kerasbert.models.rating_model import RatingModel
-from kerasbert.tasks import TASKS
 from kerasbert.utils.io import atomic_output_file, atomic_write_json
 
 __all__ = ["MODEL_FILE", "RECIPE_FILE", "is_model_folder", "load_model_folder", "save_model_folder"]
 
-MODEL_FILE = "model.keras"
-RECIPE_FILE = "recipe.json"
 LEGACY_TOKENIZER_DIR = "tokenizer"  # folders written before the tokenizer went into model.keras
-
-
-def is_model_folder(path):
-    """True for a folder holding a `model.keras`."""
-    return os.path.isdir(path) and os.path.isfile(os.path.join(path, MODEL_FILE))
 
 
 def save_model_folder(model, recipe, out_dir):
@@ -37,7 +30,7 @@ def save_model_folder(model, recipe, out_dir):
     os.makedirs(out_dir, exist_ok=True)
     with atomic_output_file(os.path.join(out_dir, MODEL_FILE), suffix=".keras") as tmp:
         model.save(tmp)
-    atomic_write_json(os.path.join(out_dir, RECIPE_FILE), recipe)
+    atomic_write_json(os.path.join(out_dir, RECIPE_FILE), dict(recipe, backend=TF_KERAS))
 
 
 def load_model_folder(model_dir):
@@ -49,30 +42,14 @@ def load_model_folder(model_dir):
     never executed.
     """
     model_dir = os.fspath(model_dir)
-    if not os.path.isdir(model_dir):
-        raise ModelFolderError("%s: no such model folder (expected the output folder of kerasbert train)"
-                               % model_dir)
-    paths = {name: os.path.join(model_dir, name) for name in (MODEL_FILE, RECIPE_FILE)}
-    missing = [name for name, path in paths.items() if not os.path.exists(path)]
-    if missing:
-        raise ModelFolderError("%s: not a trained kerasbert model folder: missing %s"
-                               % (model_dir, ", ".join(missing)))
-    recipe = _read_recipe(paths[RECIPE_FILE])
-    loaded = _load_keras_file(paths[MODEL_FILE])
+    model_path, recipe = model_folder_paths(model_dir)
+    if recipe.get("backend", TF_KERAS) != TF_KERAS:
+        raise ModelFolderError("%s: written by the Keras 3 road (backend %s); load it with "
+                               "kerasbert.keras3.models.load_model_folder" % (model_dir, recipe["backend"]))
+    loaded = _load_keras_file(model_path)
     if isinstance(loaded, RatingModel):
         return loaded, recipe
     return _wrap_legacy_network(loaded, model_dir, recipe), recipe
-
-
-def _read_recipe(path):
-    try:
-        with open(path, encoding="utf-8-sig") as handle:
-            recipe = json.load(handle)
-    except (ValueError, UnicodeDecodeError) as error:
-        raise ModelFolderError("%s: not valid JSON (%s)" % (path, error)) from None
-    if not isinstance(recipe, dict) or recipe.get("task") not in TASKS:
-        raise ModelFolderError("%s: field 'task' must be one of %s" % (path, ", ".join(TASKS)))
-    return recipe
 
 
 def _load_keras_file(path):
@@ -82,9 +59,9 @@ def _load_keras_file(path):
         if "safe_mode" in str(error) or "Lambda" in str(error):
             raise ModelFolderError("%s: refused: the model holds code (a Lambda layer), which kerasbert "
                                    "never runs from a model folder" % path) from None
-        raise ModelFolderError("%s: cannot be loaded (%s)" % (path, _first_line(error))) from None
+        raise ModelFolderError("%s: cannot be loaded (%s)" % (path, first_line(error))) from None
     except (OSError, KeyError, TypeError) as error:
-        raise ModelFolderError("%s: corrupt or not a Keras model file (%s)" % (path, _first_line(error))) from None
+        raise ModelFolderError("%s: corrupt or not a Keras model file (%s)" % (path, first_line(error))) from None
 
 
 def _wrap_legacy_network(network, model_dir, recipe):
@@ -96,7 +73,7 @@ def _wrap_legacy_network(network, model_dir, recipe):
     try:
         tokenizer = load_tokenizer(tokenizer_dir)
     except (OSError, ValueError) as error:
-        raise ModelFolderError("%s: cannot load the tokenizer (%s)" % (tokenizer_dir, _first_line(error))) from None
+        raise ModelFolderError("%s: cannot load the tokenizer (%s)" % (tokenizer_dir, first_line(error))) from None
     preprocessor = RatingPreprocessor(tokenizer, task=recipe["task"],
                                       max_length=int(recipe.get("max_length", DEFAULT_MAX_LENGTH)),
                                       name="preprocessor")
@@ -104,8 +81,3 @@ def _wrap_legacy_network(network, model_dir, recipe):
         return RatingModel(network, preprocessor)
     except ValueError as error:
         raise ModelFolderError("%s: %s" % (os.path.join(model_dir, MODEL_FILE), error)) from None
-
-
-def _first_line(error):
-    text = str(error).strip()
-    return text.splitlines()[0] if text else type(error).__name__

@@ -6,6 +6,7 @@ import os
 import pathlib
 from typing import Optional, Union
 
+from kerasbert.defaults import DEFAULT_BATCH_SIZE, DEFAULT_MAX_LENGTH, DEFAULT_WEIGHT_DECAY, FROZEN_LEARNING_RATE
 from kerasbert.errors import ArgumentError, RecipeError
 from kerasbert.model_arguments import check_model_arguments, model_defaults
 from kerasbert.tasks import TASKS
@@ -48,7 +49,7 @@ class RecipeConfig:
     # weighing at most this many rows (min(1, N / its rows) per row), so one big
     # validation title cannot choose the epoch; None weighs every row alike.
     validation_rows_per_title: Optional[int] = None
-    max_length: int = 128
+    max_length: int = DEFAULT_MAX_LENGTH
     # Loss (classification): share of each target moved to the neighbouring
     # stars (kerasbert.models.losses); "balanced" weights each star inversely
     # to its share of the rows an epoch draws.
@@ -56,10 +57,10 @@ class RecipeConfig:
     class_weight: Optional[str] = None
     # Optimisation
     epochs: int = 3
-    batch_size: int = 32  # per replica
-    learning_rate: float = 1e-3
+    batch_size: int = DEFAULT_BATCH_SIZE  # per replica
+    learning_rate: float = FROZEN_LEARNING_RATE
     optimizer: str = "adam"  # "adam" (heads on a frozen encoder) or "adamw"
-    weight_decay: float = 0.01
+    weight_decay: float = DEFAULT_WEIGHT_DECAY
     warmup_ratio: float = 0.1
     layerwise_lr_decay: Optional[float] = None  # e.g. 0.8: each block below the top steps 0.8x smaller
     early_stopping_patience: int = 2
