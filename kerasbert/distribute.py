@@ -13,9 +13,15 @@ import warnings
 
 from kerasbert._backend import keras, tf
 from kerasbert.errors import TPUUnavailableError
+from kerasbert.hardware import (  # noqa: F401  (re-exported)
+    CPU_BFLOAT16_FLAGS,
+    PRECISIONS,
+    STRATEGIES,
+    cpu_flags,
+    cpu_has_bfloat16,
+    precision_for_device,
+)
 
-STRATEGIES = ("auto", "tpu", "mirrored", "multi_worker", "default")
-PRECISIONS = ("auto", "float32", "mixed_float16", "mixed_bfloat16")
 
 # Signs of an accelerator that do not depend on which TensorFlow is installed.
 TPU_DEVICE_FILES = ("/dev/accel0", "/dev/vfio/0")  # TPU chips as a TPU VM exposes them
@@ -209,32 +215,6 @@ def strategy_kind(strategy):
     return "cpu"
 
 
-# CPU features with which bfloat16 makes the encoder faster. AMX tiles (Intel
-# Sapphire Rapids and later) multiply bfloat16 many times faster than float32.
-# AVX-512 BF16 alone doubles the matmul peak but did not speed the encoder up
-# (2026-11-25, AMD EPYC, TF 2.21: predict 49.7 vs 49.9 examples/s, training
-# 0.5x-1.3x; benchmarks/RESULTS.md), so it keeps float32.
-CPU_BFLOAT16_FLAGS = ("amx_bf16",)
-
-
-def cpu_flags(path="/proc/cpuinfo"):
-    """The CPU feature flags of this machine (empty where /proc/cpuinfo is missing)."""
-    try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            for line in handle:
-                if line.startswith("flags"):
-                    return set(line.split(":", 1)[1].split())
-    except OSError:
-        pass
-    return set()
-
-
-def cpu_has_bfloat16(flags=None):
-    """True where bfloat16 is worth using on this CPU (AMX; see `CPU_BFLOAT16_FLAGS`)."""
-    flags = cpu_flags() if flags is None else set(flags)
-    return any(flag in flags for flag in CPU_BFLOAT16_FLAGS)
-
-
 def mixed_precision_policy(setting="auto", strategy=None):
     """The policy name for a setting.
 
@@ -243,14 +223,9 @@ def mixed_precision_policy(setting="auto", strategy=None):
     bfloat16 was not faster (see `CPU_BFLOAT16_FLAGS`), and on CPUs without
     native bfloat16 it is emulated and slower.
     """
-    if setting not in PRECISIONS:
-        raise ValueError("mixed precision must be one of %s, got %r" % (", ".join(PRECISIONS), setting))
     if setting != "auto":
-        return setting
-    kind = strategy_kind(strategy or tf.distribute.get_strategy())
-    if kind == "cpu":
-        return "mixed_bfloat16" if cpu_has_bfloat16() else "float32"
-    return {"tpu": "mixed_bfloat16", "gpu": "mixed_float16"}.get(kind, "float32")
+        return precision_for_device(setting, None)
+    return precision_for_device(setting, strategy_kind(strategy or tf.distribute.get_strategy()))
 
 
 def set_mixed_precision(setting="auto", strategy=None):

@@ -85,3 +85,16 @@ def stars_from_outputs_tf(y_true, y_pred, task, rounded=True):
     if rounded:
         predicted = tf.clip_by_value(tf.floor(predicted + 0.5), float(MIN_STAR), float(MAX_STAR))
     return true, predicted
+
+
+def stars_from_outputs_ops(y_true, y_pred, task, rounded=True):
+    """`stars_from_outputs_tf` in Keras 3's `keras.ops`, for the Keras 3 road's metrics (any backend)."""
+    from keras import ops
+
+    true = ops.cast(ops.reshape(y_true, (-1,)), "float32")
+    if check_task(task) == "classification":
+        return true + float(MIN_STAR), ops.cast(ops.argmax(y_pred, axis=-1), "float32") + float(MIN_STAR)
+    predicted = ops.cast(ops.reshape(y_pred, (-1,)), "float32")
+    if rounded:
+        predicted = ops.clip(ops.floor(predicted + 0.5), float(MIN_STAR), float(MAX_STAR))
+    return true, predicted

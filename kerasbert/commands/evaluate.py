@@ -6,8 +6,7 @@ from kerasbert.commands.options import add_output_argument, add_quiet_argument, 
 from kerasbert.commands.reporting import print_skip_summary
 from kerasbert.data import read_ratings_csv
 from kerasbert.errors import InputError
-from kerasbert.models import load_model_folder
-from kerasbert.training import evaluate_frame
+from kerasbert.training import evaluate_frame, load_model_folder
 
 
 def evaluate_command(args):

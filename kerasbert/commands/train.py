@@ -30,6 +30,8 @@ TRAIN_FLAGS = (
     ("--top-k", "top_k", int, "trainable top blocks for --mode top_k"),
     ("--layers", "layers", str, "scalar_mix, embeddings, last, second_to_last, sum_last_4, mean_last_4, concat_last_4"),
     ("--pooling", "pooling", str, "self_attentive, cls, mean or max"),
+    ("--backend", "backend", str, "the road: tf-keras (default; Hugging Face TF classes), or Keras 3 with "
+                                  "keras-hub on jax (TPUs), tensorflow or torch"),
     ("--strategy", "strategy", str, "auto, tpu, mirrored, multi_worker or default"),
     ("--mixed-precision", "mixed_precision", str, "auto, float32, mixed_float16 or mixed_bfloat16"),
     (("--output-dir", "--output", "--out"), "output_dir", str, "the run folder (default: runs/RECIPE)"),

@@ -21,7 +21,7 @@ from kerasbert.checkpoints import load_tokenizer
 from kerasbert.errors import LabelError
 from kerasbert.tasks import MAX_STAR, MIN_STAR, check_task, labels_from_stars
 
-__all__ = ["LENGTH_BUCKET", "as_text", "bucketed_batches", "default_bucket_boundaries", "encode_labels",
+__all__ = ["LENGTH_BUCKET", "as_text", "outputs_in_row_order", "bucketed_batches", "default_bucket_boundaries", "encode_labels",
            "encode_texts", "pad_id", "pad_token_ids", "resolve_tokenizer", "row_slices", "sorted_batches"]
 
 LENGTH_BUCKET = 16  # inference batch widths are rounded up to a multiple of this: few distinct shapes
@@ -203,3 +203,38 @@ def bucketed_batches(lengths, batch_size, boundaries, rng=None, drop_remainder=F
     if rng is not None:
         batches = [batches[i] for i in rng.permutation(len(batches))]
     return batches
+
+
+def outputs_in_row_order(forward, rows, pad, batch_size, max_length, fixed_length=False, per_token=()):
+    """Run `forward` over token-id rows in `sorted_batches`; its outputs come back in the rows' order.
+
+    The one inference loop of both roads (`predict_rows`). `forward(inputs)`
+    takes `pad_token_ids`' dict and returns an array or a dict of arrays
+    (NumPy-convertible). With `fixed_length`, the last batch is filled with
+    empty rows (static shapes). `per_token` names dict outputs whose last
+    axis is time: they come back as lists of per-row arrays cut to each
+    row's length. Floating outputs come back as float32.
+    """
+    lengths = np.fromiter((len(row) for row in rows), dtype=np.int64, count=len(rows))
+    collected = {}
+    for batch_rows, width in sorted_batches(lengths, batch_size, max_length, fixed_length):
+        batch = [rows[i] for i in batch_rows]
+        if fixed_length:
+            batch = batch + [[]] * (batch_size - len(batch))
+        outputs = forward(pad_token_ids(batch, pad, width=width))
+        single = not isinstance(outputs, dict)
+        for name, value in ({"output": outputs} if single else outputs).items():
+            value = np.asarray(value)[: len(batch_rows)]
+            if np.issubdtype(value.dtype, np.floating):
+                value = value.astype(np.float32, copy=False)
+            if name in per_token:
+                kept = collected.setdefault(name, [None] * len(rows))
+                for slot, row in enumerate(batch_rows):
+                    kept[row] = value[slot, ..., : lengths[row]]
+            else:
+                if name not in collected:
+                    collected[name] = np.empty((len(rows),) + value.shape[1:], dtype=value.dtype)
+                collected[name][batch_rows] = value
+    if not collected:
+        return None
+    return collected["output"] if set(collected) == {"output"} else collected

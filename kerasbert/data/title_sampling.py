@@ -20,8 +20,6 @@ import dataclasses
 
 import numpy as np
 
-from kerasbert._backend import tf
-
 
 @dataclasses.dataclass(frozen=True)
 class TitleSampling:
@@ -76,8 +74,16 @@ class TitleSampling:
         """One length per row of an epoch, each in its row's bucket: what `_count_batches` needs."""
         return np.repeat(self.group_lengths, self.quotas)
 
+    def draw(self, rng):
+        """Row indices (int64) of one epoch, shuffled, drawn with a `numpy.random.Generator` (no TensorFlow)."""
+        picked = [group[rng.permutation(len(group))[:quota]] for group, quota in zip(self.groups, self.quotas)]
+        rows = np.concatenate(picked) if picked else np.zeros(0, np.int64)
+        return rows[rng.permutation(len(rows))]
+
     def dataset(self, seed=0):
         """Row indices (int64) of one epoch, shuffled; every iteration draws new rows from capped groups."""
+        from kerasbert._backend import tf
+
         seed = int(seed)
         members = tf.RaggedTensor.from_row_lengths(
             tf.constant(np.concatenate(self.groups) if self.groups else np.zeros(0, np.int64), tf.int64),

@@ -14,7 +14,7 @@ import weakref
 import numpy as np
 
 from kerasbert._backend import tf
-from kerasbert.data.encoding import LENGTH_BUCKET, encode_texts, pad_id, pad_token_ids, row_slices, sorted_batches
+from kerasbert.data.encoding import LENGTH_BUCKET, encode_texts, outputs_in_row_order, pad_id, row_slices  # noqa: F401
 from kerasbert.models.builders import rating_analysis_model
 from kerasbert.models.preprocessor import DEFAULT_BATCH_SIZE
 from kerasbert.tasks import output_width, scores_from_outputs, stars_from_outputs
@@ -60,28 +60,12 @@ def predict_rows(network, rows, pad, batch_size=DEFAULT_BATCH_SIZE, max_length=1
     Returns:
         The network's output as one array `(n, ...)` (or a dict of them), in order.
     """
-    forward = inference_function(network)
-    lengths = np.fromiter((len(row) for row in rows), dtype=np.int64, count=len(rows))
-    collected = {}
-    for batch_rows, width in sorted_batches(lengths, batch_size, max_length, fixed_length):
-        batch = [rows[i] for i in batch_rows]
-        if fixed_length:
-            batch = batch + [[]] * (batch_size - len(batch))  # static shapes: pad the last batch with empty rows
-        outputs = forward(pad_token_ids(batch, pad, width=width))
-        single = not isinstance(outputs, dict)
-        for name, value in ({"output": outputs} if single else outputs).items():
-            value = np.asarray(value)[: len(batch_rows)]
-            if name in per_token:
-                kept = collected.setdefault(name, [None] * len(rows))
-                for slot, row in enumerate(batch_rows):
-                    kept[row] = value[slot, ..., : lengths[row]]
-            else:
-                if name not in collected:
-                    collected[name] = np.empty((len(rows),) + value.shape[1:], dtype=value.dtype)
-                collected[name][batch_rows] = value
-    if not collected:
-        return None
-    return collected["output"] if set(collected) == {"output"} else collected
+    function = inference_function(network)
+
+    def forward(inputs):
+        return tf.nest.map_structure(lambda t: t.numpy(), function(inputs))
+
+    return outputs_in_row_order(forward, rows, pad, batch_size, max_length, fixed_length, per_token)
 
 
 def _encode(model, texts, max_length):

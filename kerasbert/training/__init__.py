@@ -1,23 +1,31 @@
-"""Training: recipe configs, the shared runner, the encoder-state cache, callbacks, prediction files."""
+"""Training: recipe configs, the shared runner for both roads, the encoder-state cache, callbacks, prediction files.
 
-from kerasbert.models import load_model_folder, predict_texts, save_model_folder
-from kerasbert.models.optimizers import LinearWarmupDecay, make_optimizer
-from kerasbert.training.callbacks import GradualUnfreezing
-from kerasbert.training.config import RecipeConfig, load_recipe
-from kerasbert.training.evaluate import evaluate_frame
-from kerasbert.training.predict import predict_csv
-from kerasbert.training.runner import run_recipe
+The names load lazily, so that a Keras 3 run (`backend` jax, tensorflow or
+torch) never imports the tf-keras road.
+"""
 
-__all__ = [
-    "GradualUnfreezing",
-    "LinearWarmupDecay",
-    "RecipeConfig",
-    "evaluate_frame",
-    "load_model_folder",
-    "load_recipe",
-    "make_optimizer",
-    "predict_csv",
-    "predict_texts",
-    "run_recipe",
-    "save_model_folder",
-]
+_EXPORTS = {
+    "GradualUnfreezing": "kerasbert.training.callbacks",
+    "RecipeConfig": "kerasbert.training.config",
+    "evaluate_frame": "kerasbert.training.evaluate",
+    "load_model_folder": "kerasbert.training.roads",
+    "load_recipe": "kerasbert.training.config",
+    "predict_csv": "kerasbert.training.predict",
+    "predict_texts": "kerasbert.training.roads",
+    "scalar_mix_weights": "kerasbert.training.roads",
+    "road": "kerasbert.training.roads",
+    "road_of": "kerasbert.training.roads",
+    "run_recipe": "kerasbert.training.runner",
+}
+
+__all__ = sorted(_EXPORTS)
+
+
+def __getattr__(name):
+    if name not in _EXPORTS:
+        raise AttributeError("module 'kerasbert.training' has no attribute %r" % name)
+    import importlib
+
+    value = getattr(importlib.import_module(_EXPORTS[name]), name)
+    globals()[name] = value
+    return value

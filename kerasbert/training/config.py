@@ -9,6 +9,7 @@ from typing import Optional, Union
 from kerasbert.defaults import DEFAULT_BATCH_SIZE, DEFAULT_MAX_LENGTH, DEFAULT_WEIGHT_DECAY, FROZEN_LEARNING_RATE
 from kerasbert.errors import ArgumentError, RecipeError
 from kerasbert.model_arguments import check_model_arguments, model_defaults
+from kerasbert.model_folder import BACKENDS, TF_KERAS
 from kerasbert.tasks import TASKS
 
 MODEL_ARGUMENTS = tuple(model_defaults())
@@ -65,7 +66,9 @@ class RecipeConfig:
     layerwise_lr_decay: Optional[float] = None  # e.g. 0.8: each block below the top steps 0.8x smaller
     early_stopping_patience: int = 2
     backup_every_steps: Optional[int] = None  # None: back up at each epoch end
-    # Hardware
+    # Hardware. The road: "tf-keras" (Keras 2 around Hugging Face TF classes), or Keras 3 around
+    # keras-hub backbones on "jax" (the TPU road), "tensorflow" or "torch".
+    backend: str = TF_KERAS
     strategy: str = "auto"
     mixed_precision: str = "auto"
     # Output
@@ -77,6 +80,7 @@ class RecipeConfig:
             ("task", self.task, TASKS),
             ("split", self.split, ("by-movie", "random")),
             ("optimizer", self.optimizer, ("adam", "adamw")),
+            ("backend", self.backend, BACKENDS),
         ]
         for field, value, allowed in checks:
             if value not in allowed:

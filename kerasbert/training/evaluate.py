@@ -4,7 +4,7 @@ import json
 import os
 
 from kerasbert.evaluation import write_evaluation_report
-from kerasbert.models import predict_texts, scalar_mix_weights
+from kerasbert.training.roads import road_of
 
 __all__ = ["DEFAULT_REPORT_TITLE", "evaluate_frame"]
 
@@ -16,7 +16,7 @@ def evaluate_frame(model, frame, out_dir, batch_size=32, max_length=None, fixed_
     """Predict a labelled DataFrame (movie, star, comment) and write the report into `out_dir`.
 
     Args:
-        model: a `RatingModel`.
+        model: a `RatingModel` of either road.
         frame: a DataFrame with `star` and `comment` columns (and `movie` for per-title tables).
         out_dir: the report folder (`report.md`, `metrics.json`, figures, CSVs).
         batch_size, max_length, fixed_length: inference settings (`max_length`
@@ -27,8 +27,10 @@ def evaluate_frame(model, frame, out_dir, batch_size=32, max_length=None, fixed_
         `(metrics dict, path of report.md)`.
     """
     texts = frame["comment"].tolist()
-    predictions = predict_texts(model, texts, batch_size=batch_size, max_length=max_length, fixed_length=fixed_length)
-    layer_weights, gamma = scalar_mix_weights(model)
+    models = road_of(model).models
+    predictions = models.predict_texts(model, texts, batch_size=batch_size, max_length=max_length,
+                                       fixed_length=fixed_length)
+    layer_weights, gamma = models.scalar_mix_weights(model)
     report_path = write_evaluation_report(
         out_dir,
         y_true=frame["star"].to_numpy(),

@@ -7,28 +7,20 @@ checkpoint, builds the datasets (or the encoder cache), fits, saves the
 """
 
 import hashlib
+import importlib.util
 import logging
 import os
 import time
 
 import pandas as pd
 
-from kerasbert._backend import keras
-from kerasbert.checkpoints import cache_root, load_tokenizer, trim_checkpoint
-from kerasbert.data import load_recipe_splits, make_dataset
+from kerasbert.checkpoints import cache_root, trim_checkpoint
+from kerasbert.data.splitting import load_recipe_splits
 from kerasbert.data.title_sampling import balanced_star_weights, title_weights
-from kerasbert.distribute import global_batch_size, resolve_strategy, set_mixed_precision, strategy_kind
-from kerasbert.models import RatingModel, compile_rating_model, load_model_folder, make_optimizer, save_model_folder
+from kerasbert.errors import ArgumentError
 from kerasbert.tasks import NUM_STARS
-from kerasbert.training.callbacks import GradualUnfreezing
-from kerasbert.training.encoder_cache import (
-    build_or_load_cache,
-    cache_plan,
-    cached_dataset,
-    describe_plan,
-    model_on_cache,
-)
 from kerasbert.training.evaluate import evaluate_frame
+from kerasbert.training.roads import road
 from kerasbert.utils.io import atomic_write_json
 
 __all__ = ["SPLITS", "load_splits", "prepare_checkpoint", "run_recipe"]
@@ -70,19 +62,25 @@ def prepare_checkpoint(config, splits, verbose=True):
     return trim_checkpoint(config.checkpoint, texts, out_dir, progress=verbose, corpus_name="%s texts" % config.name)
 
 
-def make_callbacks(config, out_dir, verbose=True):
+def make_callbacks(config, out_dir, verbose=True, run_road=None):
+    run_road = run_road or road(config.backend)
+    keras = run_road.keras
     monitor, mode = config.monitor
     callbacks = [
         keras.callbacks.TerminateOnNaN(),
         keras.callbacks.BackupAndRestore(os.path.join(out_dir, "backup"),
                                          save_freq=config.backup_every_steps or "epoch"),
-        keras.callbacks.ModelCheckpoint(os.path.join(out_dir, "checkpoints", "best"), monitor=monitor, mode=mode,
-                                        save_best_only=True, save_weights_only=True, verbose=int(bool(verbose))),
+        keras.callbacks.ModelCheckpoint(os.path.join(out_dir, "checkpoints", run_road.best_weights), monitor=monitor,
+                                        mode=mode, save_best_only=True, save_weights_only=True,
+                                        verbose=int(bool(verbose))),
         keras.callbacks.EarlyStopping(monitor=monitor, mode=mode, patience=config.early_stopping_patience),
         keras.callbacks.CSVLogger(os.path.join(out_dir, "training_log.csv"), append=True),
-        keras.callbacks.TensorBoard(os.path.join(out_dir, "tensorboard")),
     ]
+    if not run_road.keras3 or importlib.util.find_spec("tensorflow") is not None:
+        callbacks.append(keras.callbacks.TensorBoard(os.path.join(out_dir, "tensorboard")))  # writes with tf.summary
     if config.gradual_unfreezing:
+        from kerasbert.training.callbacks import GradualUnfreezing
+
         callbacks.append(GradualUnfreezing(initial_blocks=config.top_k or 1))
     return callbacks
 
@@ -124,14 +122,23 @@ def _class_weight(config, splits):
     return weights
 
 
-def _datasets(config, splits, tokenizer, batch_size, strategy, on_tpu):
-    common = dict(tokenizer=tokenizer, task=config.task, batch_size=batch_size, max_length=config.max_length,
+def _datasets(config, splits, model, batch_size, strategy, on_tpu, run_road):
+    """The training and validation batches: `tf.data` on the tf-keras road, NumPy `TextBatches` on Keras 3."""
+    texts = {name: (splits[name]["comment"].tolist(), splits[name]["star"].to_numpy()) for name in ("train",
+                                                                                                     "validation")}
+    if run_road.keras3:
+        return [model.preprocessor.dataset(*texts[name], batch_size=batch_size, seed=config.seed, fixed_length=on_tpu,
+                                           **_split_arguments(config, splits, name)) for name in texts]
+    from kerasbert.data.pipeline import make_dataset
+
+    common = dict(tokenizer=model.tokenizer, task=config.task, batch_size=batch_size, max_length=config.max_length,
                   fixed_length=on_tpu, drop_remainder=on_tpu, strategy=strategy, seed=config.seed)
-    return [make_dataset(splits[name]["comment"].tolist(), splits[name]["star"].to_numpy(),
-                         **_split_arguments(config, splits, name), **common) for name in ("train", "validation")]
+    return [make_dataset(*texts[name], **_split_arguments(config, splits, name), **common) for name in texts]
 
 
 def _cached_datasets(config, splits, network, tokenizer, checkpoint, plan, batch_size, verbose):
+    from kerasbert.training.encoder_cache import build_or_load_cache, cached_dataset
+
     datasets = []
     for name in ("train", "validation"):
         store = build_or_load_cache(network, tokenizer, splits[name]["comment"].tolist(), config.max_length, plan,
@@ -141,13 +148,19 @@ def _cached_datasets(config, splits, network, tokenizer, checkpoint, plan, batch
     return datasets
 
 
-def _trainee_and_datasets(config, splits, model, checkpoint, batch_size, strategy, on_tpu, verbose):
+def _trainee_and_datasets(config, splits, model, checkpoint, batch_size, strategy, on_tpu, verbose, run_road):
     """What to fit and on which datasets: the `RatingModel`, or its network's top on the encoder cache."""
     plan = None
-    if config.cache and not on_tpu and not config.gradual_unfreezing:
+    if config.cache and not on_tpu and not config.gradual_unfreezing and not run_road.keras3:
+        from kerasbert.training.encoder_cache import cache_plan
+
         plan = cache_plan(model.network)
+    elif config.cache and run_road.keras3 and config.mode != "full":
+        logger.info("The encoder cache is not on the Keras 3 road yet: the whole model runs every step")
     if plan is None:
-        return model, _datasets(config, splits, model.tokenizer, batch_size, strategy, on_tpu)
+        return model, _datasets(config, splits, model, batch_size, strategy, on_tpu, run_road)
+    from kerasbert.training.encoder_cache import describe_plan, model_on_cache
+
     logger.info("Training from the encoder cache: %s", describe_plan(plan))
     datasets = _cached_datasets(config, splits, model.network, model.tokenizer, checkpoint, plan, batch_size,
                                 verbose)
@@ -155,23 +168,30 @@ def _trainee_and_datasets(config, splits, model, checkpoint, batch_size, strateg
         return model_on_cache(model.network, plan), datasets
 
 
-def _compile(config, model, trainee, train_ds, strategy, on_tpu):
-    # The dataset's own count: length buckets add up to one partial batch each.
-    total_steps = max(int(train_ds.cardinality().numpy()), 1) * config.epochs
+def _batches_per_epoch(dataset):
+    """The dataset's own count (length buckets add up to one partial batch each)."""
+    if hasattr(dataset, "cardinality"):
+        return int(dataset.cardinality().numpy())
+    return len(dataset)
+
+
+def _compile(config, model, trainee, train_ds, strategy, on_tpu, run_road):
+    total_steps = max(_batches_per_epoch(train_ds), 1) * config.epochs
+    models = run_road.models
+    jit = {} if run_road.keras3 else {"jit_compile": bool(config.jit_compile) and not on_tpu}  # TPUs compile anyway
     with strategy.scope():
         multipliers = None
         if config.layerwise_lr_decay is not None:
             multipliers = model.get_layer("encoder").layerwise_lr_multipliers(config.layerwise_lr_decay)
-        optimizer = make_optimizer(config.optimizer, config.learning_rate, total_steps,
-                                   config.warmup_ratio, config.weight_decay, lr_multipliers=multipliers)
-        compile_rating_model(trainee, config.task, optimizer, label_smoothing=config.label_smoothing,
-                             steps_per_execution=32 if on_tpu else 1,
-                             jit_compile=bool(config.jit_compile) and not on_tpu)  # TPUs compile anyway
+        optimizer = models.make_optimizer(config.optimizer, config.learning_rate, total_steps,
+                                          config.warmup_ratio, config.weight_decay, lr_multipliers=multipliers)
+        models.compile_rating_model(trainee, config.task, optimizer, label_smoothing=config.label_smoothing,
+                                    steps_per_execution=32 if on_tpu else 1, **jit)
 
 
 def _log_plan(config, strategy, policy, splits):
-    logger.info("Recipe %s: %s, %s encoder, %d replica(s), policy %s -> %s", config.name, config.task,
-                config.mode, strategy.num_replicas_in_sync, policy, config.output_dir)
+    logger.info("Recipe %s: %s, %s encoder, %s, %d replica(s), policy %s -> %s", config.name, config.task,
+                config.mode, config.backend, strategy.num_replicas_in_sync, policy, config.output_dir)
     if config.rows_per_title is not None:
         per_title = splits["train"]["movie"].value_counts().to_numpy()
         logger.info("Each epoch draws at most %d rows per title: %d of %d training rows, from %d titles",
@@ -199,36 +219,41 @@ def run_recipe(config, verbose=True):
         >>> summary = run_recipe(load_recipe("douban_classify_frozen", epochs=1))
         >>> summary["test_metrics"]["accuracy"]
     """
+    run_road = road(config.backend)
+    if run_road.keras3 and config.gradual_unfreezing:
+        raise ArgumentError("gradual_unfreezing", "gradual_unfreezing is on the tf-keras road only (backend "
+                                                  "tf-keras); on Keras 3, use mode top_k")
+    keras, models = run_road.keras, run_road.models
     keras.utils.set_random_seed(config.seed)
-    strategy = resolve_strategy(config.strategy)
-    on_tpu = strategy_kind(strategy) == "tpu"
-    policy = set_mixed_precision(config.mixed_precision, strategy)
+    strategy, device_kind = run_road.distribution(config.strategy)
+    on_tpu = device_kind == "tpu"
+    policy = run_road.set_mixed_precision(config.mixed_precision, strategy)
     out_dir = config.output_dir
     os.makedirs(out_dir, exist_ok=True)
     splits = load_splits(config, verbose)
     _log_plan(config, strategy, policy, splits)
     checkpoint = prepare_checkpoint(config, splits, verbose)
-    batch_size = global_batch_size(config.batch_size, strategy)
+    batch_size = config.batch_size * strategy.num_replicas_in_sync  # the global batch
     # Trimming a checkpoint builds a model and so draws random numbers; seed again, so that a first
     # run and a re-run (which finds the trimmed copy) start from the same weights.
     keras.utils.set_random_seed(config.seed)
     with strategy.scope():
-        model = RatingModel.from_checkpoint(checkpoint, task=config.task, max_length=config.max_length,
-                                            tokenizer=load_tokenizer(checkpoint), name=config.name, **config.model)
+        model = models.RatingModel.from_checkpoint(checkpoint, task=config.task, max_length=config.max_length,
+                                                   name=config.name, **config.model)
     trainee, (train_ds, validation_ds) = _trainee_and_datasets(config, splits, model, checkpoint, batch_size,
-                                                               strategy, on_tpu, verbose)
-    _compile(config, model, trainee, train_ds, strategy, on_tpu)
+                                                               strategy, on_tpu, verbose, run_road)
+    _compile(config, model, trainee, train_ds, strategy, on_tpu, run_road)
     started = time.time()
     history = trainee.fit(train_ds, validation_data=validation_ds, epochs=config.epochs,
                           class_weight=_class_weight(config, splits),
-                          callbacks=make_callbacks(config, out_dir, verbose), verbose=1 if verbose else 0)
+                          callbacks=make_callbacks(config, out_dir, verbose, run_road), verbose=1 if verbose else 0)
     train_seconds = time.time() - started
-    best = os.path.join(out_dir, "checkpoints", "best")
-    if os.path.exists(best + ".index"):  # ModelCheckpoint saved a best epoch
+    best = os.path.join(out_dir, "checkpoints", run_road.best_weights)
+    if run_road.best_weights_saved(best):  # ModelCheckpoint saved a best epoch
         trainee.load_weights(best)
-    save_model_folder(model, config.to_dict(), out_dir)
+    models.save_model_folder(model, config.to_dict(), out_dir)
     # Evaluate what was saved, as predict sees it (after training from the cache, the whole model).
-    model = load_model_folder(out_dir)[0] if trainee is not model else model
+    model = models.load_model_folder(out_dir)[0] if trainee is not model else model
     metrics, report_path = evaluate_frame(
         model, splits["test"], os.path.join(out_dir, "report"), batch_size=batch_size, fixed_length=on_tpu,
         title="%s — 豆瓣短评星级预测" % config.name,

@@ -80,6 +80,24 @@ class TransformerEncoder(keras.layers.Layer):
         self.mode, self.top_k = "top_k", int(top_k)
         self._apply_trainability()
 
+    def layerwise_lr_multipliers(self, decay):
+        """Layer-wise learning-rate decay factors, `{variable path: factor}` (for `LayerwiseAdamW`).
+
+        Block i of L gets `decay ** (L - i)` (the top block `decay`), the
+        embeddings `decay ** (L + 1)`; the head keeps 1 (the ELECTRA/BEiT convention).
+        """
+        decay = float(decay)
+        if not 0.0 < decay <= 1.0:
+            raise ValueError("layer-wise decay must be in (0, 1], got %r" % (decay,))
+        factors = {}
+        for name in EMBEDDING_LAYERS:
+            for variable in self.backbone.get_layer(name).weights:
+                factors[variable.path] = decay ** (self.num_layers + 1)
+        for index, block in enumerate(self.backbone.transformer_layers):
+            for variable in block.weights:
+                factors[variable.path] = decay ** (self.num_layers - index)
+        return factors
+
     def _apply_trainability(self):
         # Defined positively: the backbone stays open and each of its parts is opened or closed.
         self.backbone.trainable = True
