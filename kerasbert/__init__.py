@@ -11,11 +11,12 @@
 `import kerasbert` sets `TF_USE_LEGACY_KERAS=1` and imports nothing heavy;
 the public names below load the tf-keras road (TensorFlow, tf-keras,
 transformers) on first use, and with it every registered layer, so
-`keras.models.load_model` finds them.
+`keras.models.load_model` finds them. That first use checks that tf.keras
+is Keras 2; the Keras 3 road (`kerasbert.keras3`) needs no such check, so
+keras-hub (which imports TensorFlow where installed) may come first.
 """
 
 import importlib
-import sys
 
 from kerasbert import environment  # noqa: F401  (must run before TensorFlow is imported)
 
@@ -51,6 +52,3 @@ def __getattr__(name):
 def __dir__():
     return sorted(set(globals()) | set(__all__))
 
-
-if "tensorflow" in sys.modules:  # imported before kerasbert: check now that tf.keras is Keras 2
-    importlib.import_module("kerasbert._backend")

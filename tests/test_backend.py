@@ -21,7 +21,14 @@ def test_import_sets_legacy_keras_before_tensorflow():
 
 
 def test_keras_3_behind_tf_keras_stops_with_a_clear_message():
-    result = run_python("import tensorflow as tf\ntf.keras.Model\nimport kerasbert")
+    result = run_python("import tensorflow as tf\ntf.keras.Model\nimport kerasbert\nkerasbert.RatingModel")
     assert result.returncode != 0
     assert "TensorFlow was imported before kerasbert" in result.stderr
     assert "TF_USE_LEGACY_KERAS=1" in result.stderr and "tf-keras" in result.stderr
+
+
+def test_the_keras3_road_may_follow_an_import_of_tensorflow():
+    result = run_python("import tensorflow\nimport kerasbert\nfrom kerasbert.keras3.models import RatingModel\n"
+                        "import keras\nprint(keras.backend.backend())", KERAS_BACKEND="jax")
+    assert result.returncode == 0, result.stderr[-2000:]
+    assert result.stdout.split()[-1] == "jax"

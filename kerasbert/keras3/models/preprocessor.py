@@ -197,6 +197,28 @@ class TextBatches(keras.utils.PyDataset):
         if self.shuffle:
             self.epoch_batches = self._plan()
 
+    def for_backend(self):
+        """Itself; on the TensorFlow backend a `tf.data.Dataset` over it with a dynamic batch width.
+
+        (Keras 3 turns a `PyDataset` into a `tf.data` generator whose shape it
+        guesses from the first batches, and then refuses batches of another width.)
+        """
+        if keras.backend.backend() != "tensorflow":
+            return self
+        import tensorflow as tf
+
+        def batches():
+            for index in range(len(self)):
+                yield self[index]
+            self.on_epoch_end()
+
+        feature = tf.TensorSpec((None, None), tf.int32)
+        features = {"input_ids": feature, "attention_mask": feature}
+        targets = tuple(tf.TensorSpec((None,), tf.as_dtype(column.dtype)) for column in self.targets)
+        signature = (features,) + targets if targets else features
+        dataset = tf.data.Dataset.from_generator(batches, output_signature=signature)
+        return dataset.apply(tf.data.experimental.assert_cardinality(len(self)))
+
 
 @keras.saving.register_keras_serializable(package="kerasbert")
 class RatingPreprocessor(keras.layers.Layer):
@@ -245,7 +267,10 @@ class RatingPreprocessor(keras.layers.Layer):
 
     def dataset(self, texts, stars=None, batch_size=DEFAULT_BATCH_SIZE, shuffle=False, seed=0, titles=None,
                 rows_per_title=None, sample_weights=None, fixed_length=False, progress=None):
-        """A `TextBatches` of `(inputs, labels[, weights])` (or inputs) from raw texts, for `fit` and `predict`."""
+        """A `TextBatches` of `(inputs, labels[, weights])` (or inputs) from raw texts, for `fit` and `evaluate`.
+
+        On the TensorFlow backend, a `tf.data.Dataset` over it (`TextBatches.for_backend`).
+        """
         rows = self.encode(texts, progress=progress)
         targets = ()
         if stars is not None:
@@ -260,7 +285,7 @@ class RatingPreprocessor(keras.layers.Layer):
             boundaries = [] if fixed_length else default_bucket_boundaries(self.max_length)
             sampling = TitleSampling.build(list(titles), [len(r) for r in rows], rows_per_title, boundaries)
         return TextBatches(rows, pad_id(self._require_tokenizer()), targets, batch_size, shuffle=shuffle, seed=seed,
-                           sampling=sampling, fixed_length=fixed_length, max_length=self.max_length)
+                           sampling=sampling, fixed_length=fixed_length, max_length=self.max_length).for_backend()
 
     def call(self, inputs):
         raise TypeError("RatingPreprocessor runs in Python: call it on a list of texts")

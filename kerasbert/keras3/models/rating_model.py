@@ -51,6 +51,7 @@ class RatingModel(keras.Model):
                              % (preprocessor.task, output_width(preprocessor.task), network.output.shape))
         self.network = network
         self.preprocessor = preprocessor
+        self.built = True  # the network is built; this wrapper has no weights of its own
 
     @classmethod
     def from_checkpoint(cls, checkpoint, task="classification", max_length=DEFAULT_MAX_LENGTH, tokenizer=None,

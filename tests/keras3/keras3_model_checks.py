@@ -1,0 +1,134 @@
+"""Checks of the Keras 3 road's models on a tiny random keras-hub BERT and a tiny tokenizer,
+run per backend by `test_keras3_models.py`."""
+
+import json
+
+import numpy as np
+import pytest
+
+import keras  # noqa: E402
+import keras_hub  # noqa: E402
+
+from kerasbert.keras3.models import (  # noqa: E402
+    JsonTokenizer,
+    RatingModel,
+    RatingPreprocessor,
+    StarAccuracy,
+    StarMAE,
+    StarRMSE,
+    WithinOneAccuracy,
+    build_rating_model,
+    load_model_folder,
+    predict_texts,
+    save_model_folder,
+)
+from kerasbert.model_arguments import model_defaults  # noqa: E402
+
+CHARS = "好看无聊剧情演员不错太烂片一般精彩"
+TEXTS = ["剧情很好", "太无聊了", "演员不错，剧情一般", "烂片", "精彩精彩精彩精彩精彩精彩", "一般"] * 3
+STARS = [5, 1, 3, 1, 5, 3] * 3
+
+
+def tiny_tokenizer():
+    """A WordPiece tokenizer over single characters with BERT's special tokens (the `tokenizers` library)."""
+    from tokenizers import Tokenizer, models, normalizers, pre_tokenizers, processors
+
+    vocab = {token: i for i, token in enumerate(["[PAD]", "[UNK]", "[CLS]", "[SEP]"] + list(dict.fromkeys(CHARS)))}
+    tokenizer = Tokenizer(models.WordPiece(vocab, unk_token="[UNK]"))
+    tokenizer.normalizer = normalizers.BertNormalizer(handle_chinese_chars=True, lowercase=False)  # one piece per 字
+    tokenizer.pre_tokenizer = pre_tokenizers.BertPreTokenizer()
+    tokenizer.post_processor = processors.TemplateProcessing(single="[CLS] $A [SEP]",
+                                                             special_tokens=[("[CLS]", 2), ("[SEP]", 3)])
+    return JsonTokenizer(tokenizer.to_str(), pad_token="[PAD]")
+
+
+def tiny_backbone():
+    keras.utils.set_random_seed(3)
+    return keras_hub.models.BertBackbone(vocabulary_size=32, num_layers=2, num_heads=2, hidden_dim=8,
+                                         intermediate_dim=12, dropout=0.0, max_sequence_length=32)
+
+
+def tiny_model(task="classification", **arguments):
+    arguments = dict(dict(mode="full", num_hops=2, attention_units=4, hidden_units=[6]), **arguments)
+    network = build_rating_model(tiny_backbone(), task=task, **arguments)
+    return RatingModel(network, RatingPreprocessor(tiny_tokenizer(), task=task, max_length=8, name="preprocessor"))
+
+
+def test_the_tokenizer_adds_special_tokens_truncates_and_pads():
+    preprocessor = RatingPreprocessor(tiny_tokenizer(), max_length=5)
+    x = preprocessor(["好看", "剧情演员不错太"])
+    np.testing.assert_array_equal(x["input_ids"], [[2, 4, 5, 3, 0], [2, 8, 9, 10, 3]])  # [CLS] ... [SEP], cut at 5
+    np.testing.assert_array_equal(x["attention_mask"], [[1, 1, 1, 1, 0], [1, 1, 1, 1, 1]])
+
+
+def test_builder_takes_the_shared_model_arguments():
+    import inspect
+
+    parameters = inspect.signature(build_rating_model).parameters
+    assert {key: parameters[key].default for key in model_defaults()} == model_defaults()
+    with pytest.raises(ValueError, match="num_hops"):
+        build_rating_model(tiny_backbone(), num_hops=0)
+    with pytest.raises(ValueError, match="top_k"):
+        build_rating_model(tiny_backbone(), mode="top_k", top_k=3)  # 2 blocks
+
+
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_fit_on_raw_texts_then_save_and_load_predicts_the_same(task, tmp_path):
+    model = tiny_model(task)
+    model.compile(optimizer=keras.optimizers.Adam(0.01))
+    history = model.fit(TEXTS, STARS, epochs=4, batch_size=6, verbose=0)
+    assert np.all(np.isfinite(history.history["loss"]))
+    assert history.history["loss"][-1] < history.history["loss"][0]
+    scores = model.predict(TEXTS)
+    assert scores.shape == ((len(TEXTS), 5) if task == "classification" else (len(TEXTS), 1))
+    # Length-sorted batches come back in the input order: each text alone gives the same output.
+    one_by_one = np.concatenate([model.predict([text]) for text in TEXTS[:6]])
+    np.testing.assert_allclose(scores[:6], one_by_one, rtol=1e-5, atol=1e-5)
+    path = str(tmp_path / "rater.keras")
+    model.save(path)
+    loaded = keras.saving.load_model(path, safe_mode=True)
+    assert isinstance(loaded, RatingModel) and loaded.tokenizer.pad_token_id == 0
+    np.testing.assert_allclose(loaded.predict(TEXTS), scores, rtol=1e-6, atol=1e-6)
+    np.testing.assert_array_equal(loaded.predict_stars(TEXTS), model.predict_stars(TEXTS))
+
+
+def test_model_folder_round_trip_and_report_outputs(tmp_path):
+    model = tiny_model(layers="scalar_mix", pooling="self_attentive")
+    save_model_folder(model, {"task": "classification", "max_length": 8}, str(tmp_path))
+    recipe = json.loads((tmp_path / "recipe.json").read_text())
+    assert recipe["backend"] == keras.backend.backend()
+    loaded, _ = load_model_folder(str(tmp_path))
+    expected, got = predict_texts(model, TEXTS), predict_texts(loaded, TEXTS)
+    np.testing.assert_allclose(got["score"], expected["score"], rtol=1e-6, atol=1e-6)
+    assert got["features"].shape == (len(TEXTS), 2 * 8)  # two hops of the 8-wide states, flattened
+    attention = [got["attention"][0], got["attention"][3]]  # "剧情很好", "烂片"
+    assert [a.shape for a in attention] == [(2, 6), (2, 4)]  # (hops, tokens) per text, padding cut
+    np.testing.assert_allclose([a.sum(axis=-1) for a in attention], [[1, 1], [1, 1]], rtol=1e-5)
+    assert got["tokens"][0] == ["[CLS]", "剧", "情", "[UNK]", "好", "[SEP]"]
+
+
+def test_star_metrics_against_numpy():
+    y_true = np.array([0, 4, 2, 1], dtype="int32")  # stars 1, 5, 3, 2
+    probabilities = np.eye(5, dtype="float32")[[0, 3, 4, 1]]  # predicted 1, 4, 5, 2
+    values = {}
+    for metric in (StarAccuracy(), WithinOneAccuracy(), StarMAE(), StarRMSE()):
+        metric.update_state(y_true, probabilities)
+        values[metric.name] = float(metric.result())
+    errors = np.array([0, 1, 2, 0])
+    assert values == pytest.approx({"accuracy": 0.5, "within_one_accuracy": 0.75, "mae": errors.mean(),
+                                    "rmse": np.sqrt((errors ** 2).mean())})
+    regression = StarAccuracy("regression")
+    regression.update_state(np.array([3.0, 3.0]), np.array([[2.5], [3.49]]))  # half rounds up: 3, 3
+    assert float(regression.result()) == 1.0
+
+
+def test_top_k_trains_only_the_top_block_and_the_head():
+    model = tiny_model(mode="top_k", top_k=1)
+    encoder = model.get_layer("encoder")
+    before = {v.path: keras.ops.convert_to_numpy(v).copy() for v in encoder.weights}
+    model.compile(optimizer=keras.optimizers.SGD(0.5))
+    model.fit(TEXTS, STARS, epochs=1, batch_size=6, verbose=0)
+    changed = {path for path, value in before.items()
+               if not np.allclose(value, keras.ops.convert_to_numpy(
+                   next(v for v in encoder.weights if v.path == path)))}
+    assert changed and all("transformer_layer_1" in path for path in changed)
