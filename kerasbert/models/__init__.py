@@ -20,6 +20,7 @@ from kerasbert.models.builders import (
 )
 from kerasbert.models.compile import compile_rating_model, rating_loss
 from kerasbert.models.heads import ScaledSigmoid
+from kerasbert.models.cache_models import CachedEncoderTop, encoder_states_function, model_on_cache
 from kerasbert.models.inference import predict_rows, predict_scores, predict_texts
 from kerasbert.models.losses import NeighbourSmoothedCrossentropy
 from kerasbert.models.metrics import StarAccuracy, StarMAE, StarRMSE, WithinOneAccuracy, rating_metrics
@@ -30,6 +31,9 @@ from kerasbert.models.saving import MODEL_FILE, RECIPE_FILE, is_model_folder, lo
 from kerasbert.tasks import NUM_STARS, TASKS
 
 __all__ = [
+    "CachedEncoderTop",
+    "encoder_states_function",
+    "model_on_cache",
     "DEFAULT_SCORE_RANGE",
     "LayerwiseAdamW",
     "LinearWarmupDecay",

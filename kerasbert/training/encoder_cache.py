@@ -27,23 +27,13 @@ import shutil
 
 import numpy as np
 
-from kerasbert._backend import keras, tf
+from tqdm.auto import tqdm
+
 from kerasbert.checkpoints import cache_root
-from kerasbert.data.pipeline import (
-    batch_by_length,
-    count_batches,
-    default_bucket_boundaries,
-    encode_labels,
-    encode_texts,
-    make_title_sampling,
-    pad_id,
-    pad_token_ids,
-    row_dataset,
-    row_slices,
-    target_columns,
-    with_cardinality,
-)
+from kerasbert.data.encoding import default_bucket_boundaries, encode_labels, encode_texts, pad_id, pad_token_ids, \
+    row_slices
 from kerasbert.errors import CacheTooLarge
+from kerasbert.training.roads import road_of
 from kerasbert.utils.io import atomic_directory, disk_bytes
 
 logger = logging.getLogger(__name__)
@@ -235,9 +225,14 @@ def _check_disk(folder, size):
 
 def build_or_load_cache(model, tokenizer, texts, max_length, plan, checkpoint, batch_size=64,
                         verbose=True, encoder_name="encoder", description="texts"):
-    """The `EncoderStateCache` for `texts`: read from disk, or computed and published first."""
+    """The `EncoderStateCache` for `texts`: read from disk, or computed and published first.
+
+    `model` is a rating network of either road; its road computes the states
+    (`encoder_states_function`), and the store is the same for both.
+    """
     texts = list(texts)
-    policy = keras.mixed_precision.global_policy().name
+    models = road_of(model).models
+    policy = road_of(model).keras.mixed_precision.global_policy().name
     key, parts = cache_key(checkpoint, texts, max_length, plan, policy)
     folder = cache_folder(key)
     if os.path.isfile(os.path.join(folder, META_FILE)):
@@ -256,37 +251,25 @@ def build_or_load_cache(model, tokenizer, texts, max_length, plan, checkpoint, b
     logger.info("Encoder cache for %d %s: %d tokens x %d layer(s) x %d hidden x 2 bytes = %.2f GB -> %s",
                 len(texts), description, total_tokens, len(plan.stored), plan.hidden_size, size / 1e9, folder)
 
-    encoder = model.get_layer(encoder_name)
-    stored = list(plan.stored)
-
-    @tf.function(input_signature=[tf.TensorSpec([None, None], tf.int32)] * 2, reduce_retracing=True)
-    def forward(input_ids, attention_mask):
-        if plan.start < plan.num_layers:
-            # Only the blocks below the split: the open ones run in training.
-            embedded = encoder.embed(input_ids)
-            hidden = [embedded] + encoder.call_blocks(embedded, attention_mask, 0, stop=plan.start, training=False)
-        else:
-            hidden = encoder({"input_ids": input_ids, "attention_mask": attention_mask}, training=False)
-            hidden = hidden["hidden_states"]
-        return tf.stack([tf.cast(hidden[i], tf.float16) for i in stored], axis=2)
-
+    forward = models.encoder_states_function(model.get_layer(encoder_name), plan)
     offsets = np.concatenate([[0], np.cumsum(lengths)]).astype(np.int64)
     rows_ids = row_slices(flat_ids, lengths)
     order = np.argsort(lengths, kind="stable")  # similar lengths together: little padding
     pad = pad_id(tokenizer)
-    progress = keras.utils.Progbar(len(texts), unit_name="text", verbose=1 if verbose else 0)
+    progress = tqdm(total=len(texts), desc="encoder cache", unit=" texts", disable=not verbose)
     with atomic_directory(folder) as tmp:
         states = np.lib.format.open_memmap(
             os.path.join(tmp, STATES_FILE), mode="w+", dtype=np.float16,
-            shape=(total_tokens, len(stored), plan.hidden_size),
+            shape=(total_tokens, len(plan.stored), plan.hidden_size),
         )
         for begin in range(0, len(order), batch_size):
             rows = order[begin : begin + batch_size]
             inputs = pad_token_ids([rows_ids[row] for row in rows], pad)
-            batch_states = forward(tf.constant(inputs["input_ids"]), tf.constant(inputs["attention_mask"])).numpy()
+            batch_states = forward(inputs["input_ids"], inputs["attention_mask"])
             for i, row in enumerate(rows):
                 states[offsets[row] : offsets[row + 1]] = batch_states[i, : lengths[row]]
-            progress.add(len(rows))
+            progress.update(len(rows))
+        progress.close()
         states.flush()
         del states
         np.save(os.path.join(tmp, LENGTHS_FILE), lengths.astype(np.int64))
@@ -298,76 +281,9 @@ def build_or_load_cache(model, tokenizer, texts, max_length, plan, checkpoint, b
 # Training on the cache -----------------------------------------------------------
 
 
-class CachedEncoderTop(keras.layers.Layer):
-    """The encoder's L+1 hidden states rebuilt from cached lower layers.
-
-    Input: `{"cached_states": (batch, time, layers kept, hidden) float16,
-    "attention_mask": (batch, time)}`. Layers below `plan.start` come from
-    the cache; the open blocks (`start..L-1`) run on the cached
-    `hidden_states[start]`, with the same weights as `encoder`. Entries no
-    layer above reads are zeros. Output: a list of L+1 masked tensors, as
-    `TransformerEncoder` gives. A training helper: it is never saved; the
-    model it shares weights with is.
-    """
-
-    def __init__(self, encoder, plan, **kwargs):
-        super().__init__(**kwargs)
-        self.encoder = encoder
-        self.plan = plan
-        self.supports_masking = True
-
-    def call(self, inputs, training=None):
-        cached = tf.cast(inputs["cached_states"], self.compute_dtype)
-        mask = inputs["attention_mask"]
-        states = [None] * (self.plan.num_layers + 1)
-        for position, index in enumerate(self.plan.stored):
-            states[index] = cached[:, :, position, :]
-        if self.plan.start < self.plan.num_layers:
-            states[self.plan.start + 1 :] = self.encoder.call_blocks(
-                states[self.plan.start], mask, self.plan.start, training=training
-            )
-        filler = tf.zeros_like(states[self.plan.start])
-        return [filler if state is None else state for state in states]
-
-    def compute_mask(self, inputs, mask=None):
-        token_mask = tf.cast(inputs["attention_mask"], tf.bool)
-        return [token_mask] * (self.plan.num_layers + 1)
-
-
-def _head_chain(model, encoder_name):
-    """The layers after the encoder, checked to form a single chain (each reads only the one before it)."""
-    layers = model.layers
-    names = [layer.name for layer in layers]
-    position = names.index(encoder_name)
-    chain = layers[position + 1 :]
-    previous = layers[position]
-    for layer in chain:
-        produced = {id(t) for t in tf.nest.flatten(previous.output)}
-        if not all(id(t) in produced for t in tf.nest.flatten(layer.input)):
-            raise ValueError("the layers after %r are not a single chain; train without the cache" % encoder_name)
-        previous = layer
-    return chain
-
-
 def model_on_cache(model, plan, encoder_name="encoder"):
-    """A model from cached states to `model`'s output, sharing all of `model`'s weights.
-
-    Train it instead of `model`: every weight it updates is `model`'s, so
-    `model` is then trained and saves as the ordinary whole model.
-    """
-    encoder = model.get_layer(encoder_name)
-    chain = _head_chain(model, encoder_name)
-    inputs = {
-        "cached_states": keras.Input((None, len(plan.stored), plan.hidden_size), dtype="float16",
-                                     name="cached_states"),
-        "attention_mask": keras.Input((None,), dtype="int32", name="attention_mask"),
-    }
-    x = CachedEncoderTop(encoder, plan, name="cached_encoder")(inputs)
-    for layer in chain:
-        x = layer(x)
-        if isinstance(x, (list, tuple)) and layer.name == "pooling":
-            x = x[0]  # (pooled, attention): the head reads the pooled vector
-    return keras.Model(inputs, x, name=model.name + "_on_cache")
+    """A model from cached states to `model`'s output, sharing all of `model`'s weights (on `model`'s road)."""
+    return road_of(model).models.model_on_cache(model, plan, encoder_name)
 
 
 def cached_dataset(store, labels=None, task="classification", batch_size=32, max_length=128, shuffle=False,
@@ -378,8 +294,19 @@ def cached_dataset(store, labels=None, task="classification", batch_size=32, max
     The same shuffle, length buckets and per-title sampling
     (`rows_per_title`) as `kerasbert.data.make_dataset` on the same texts,
     through the same batching routine, so a cached run sees the same batches
-    in the same order.
+    in the same order. A `tf.data.Dataset`, for the tf-keras road; the Keras 3
+    road reads the store through `kerasbert.keras3.models.cached_batches`.
     """
+    from kerasbert._backend import tf
+    from kerasbert.data.pipeline import (
+        batch_by_length,
+        count_batches,
+        make_title_sampling,
+        row_dataset,
+        target_columns,
+        with_cardinality,
+    )
+
     lengths = np.asarray(store.row_lengths, np.int64)
     n = len(lengths)
     label_array = None
@@ -421,7 +348,6 @@ def describe_plan(plan):
 __all__ = [
     "CachePlan",
     "CacheTooLarge",
-    "CachedEncoderTop",
     "EncoderStateCache",
     "build_or_load_cache",
     "cache_key",

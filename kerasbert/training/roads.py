@@ -92,8 +92,8 @@ def road(backend=TF_KERAS):
 
 
 def road_of(model):
-    """The `Road` a `RatingModel` belongs to."""
-    if type(model).__module__.startswith("kerasbert.keras3"):
+    """The `Road` a model belongs to: a `RatingModel` or a network of either road (Keras 3's classes live in `keras`)."""
+    if any(cls.__module__.split(".")[0] == "keras" for cls in type(model).__mro__):
         return Road(importlib.import_module("keras").backend.backend())
     return Road(TF_KERAS)
 

@@ -136,14 +136,15 @@ def _datasets(config, splits, model, batch_size, strategy, on_tpu, run_road):
     return [make_dataset(*texts[name], **_split_arguments(config, splits, name), **common) for name in texts]
 
 
-def _cached_datasets(config, splits, network, tokenizer, checkpoint, plan, batch_size, verbose):
+def _cached_datasets(config, splits, network, tokenizer, checkpoint, plan, batch_size, verbose, run_road):
     from kerasbert.training.encoder_cache import build_or_load_cache, cached_dataset
 
+    batches = run_road.models.cached_batches if run_road.keras3 else cached_dataset
     datasets = []
     for name in ("train", "validation"):
         store = build_or_load_cache(network, tokenizer, splits[name]["comment"].tolist(), config.max_length, plan,
                                     checkpoint, verbose=verbose, description="%s texts" % name)
-        datasets.append(cached_dataset(store, splits[name]["star"].to_numpy(), config.task, batch_size,
+        datasets.append(batches(store, splits[name]["star"].to_numpy(), config.task, batch_size,
                                        config.max_length, seed=config.seed, **_split_arguments(config, splits, name)))
     return datasets
 
@@ -151,21 +152,19 @@ def _cached_datasets(config, splits, network, tokenizer, checkpoint, plan, batch
 def _trainee_and_datasets(config, splits, model, checkpoint, batch_size, strategy, on_tpu, verbose, run_road):
     """What to fit and on which datasets: the `RatingModel`, or its network's top on the encoder cache."""
     plan = None
-    if config.cache and not on_tpu and not config.gradual_unfreezing and not run_road.keras3:
+    if config.cache and not on_tpu and not config.gradual_unfreezing:
         from kerasbert.training.encoder_cache import cache_plan
 
         plan = cache_plan(model.network)
-    elif config.cache and run_road.keras3 and config.mode != "full":
-        logger.info("The encoder cache is not on the Keras 3 road yet: the whole model runs every step")
     if plan is None:
         return model, _datasets(config, splits, model, batch_size, strategy, on_tpu, run_road)
-    from kerasbert.training.encoder_cache import describe_plan, model_on_cache
+    from kerasbert.training.encoder_cache import describe_plan
 
     logger.info("Training from the encoder cache: %s", describe_plan(plan))
     datasets = _cached_datasets(config, splits, model.network, model.tokenizer, checkpoint, plan, batch_size,
-                                verbose)
+                                verbose, run_road)
     with strategy.scope():
-        return model_on_cache(model.network, plan), datasets
+        return run_road.models.model_on_cache(model.network, plan), datasets
 
 
 def _batches_per_epoch(dataset):

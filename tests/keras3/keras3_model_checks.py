@@ -132,3 +132,34 @@ def test_top_k_trains_only_the_top_block_and_the_head():
                if not np.allclose(value, keras.ops.convert_to_numpy(
                    next(v for v in encoder.weights if v.path == path)))}
     assert changed and all("transformer_layer_1" in path for path in changed)
+
+
+@pytest.mark.parametrize("mode, top_k", [("frozen", None), ("top_k", 1)])
+def test_the_encoder_cache_gives_the_whole_models_outputs_and_trains_its_weights(mode, top_k, tmp_path,
+                                                                                 monkeypatch):
+    from kerasbert.data.encoding import default_bucket_boundaries, pad_token_ids
+    from kerasbert.keras3.models import CachedBatches, cached_batches, model_on_cache
+    from kerasbert.training.encoder_cache import build_or_load_cache, cache_plan
+
+    monkeypatch.setenv("KERASBERT_ENCODER_CACHE", str(tmp_path))
+    model = tiny_model(mode=mode, top_k=top_k, layers="scalar_mix", dropout=0.0)
+    network = model.network
+    plan = cache_plan(network)
+    assert plan.start == (2 if mode == "frozen" else 1)
+    store = build_or_load_cache(network, model.tokenizer, TEXTS, 8, plan, "tiny-random-bert", verbose=False)
+    trainee = model_on_cache(network, plan)
+    in_order = CachedBatches(store, (), 6, False, 0, None, default_bucket_boundaries(8))
+    for index in range(len(in_order)):  # the whole model on the same texts gives the same outputs
+        rows = in_order.epoch_batches[index]
+        whole = network.predict_on_batch(pad_token_ids(model.preprocessor.encode([TEXTS[i] for i in rows]), 0))
+        np.testing.assert_allclose(keras.ops.convert_to_numpy(trainee.predict_on_batch(in_order[index])),
+                                   keras.ops.convert_to_numpy(whole), rtol=1e-2, atol=1e-3)  # float16 store
+    batches = cached_batches(store, STARS, batch_size=6, max_length=8, shuffle=True)
+    before = [keras.ops.convert_to_numpy(w).copy() for w in network.weights]
+    trainee.compile(optimizer=keras.optimizers.SGD(0.5), loss="sparse_categorical_crossentropy")
+    trainee.fit(batches, epochs=1, verbose=0)
+    changed = [w.path for w, old in zip(network.weights, before)
+               if not np.allclose(keras.ops.convert_to_numpy(w), old)]
+    assert changed and any("logits" in path for path in changed)  # the network's own weights trained
+    assert all("transformer_layer_0" not in path and "embedding" not in path for path in changed)
+    assert any("transformer_layer_1" in path for path in changed) == (mode == "top_k")

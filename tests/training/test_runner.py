@@ -11,6 +11,7 @@ from sklearn.metrics import accuracy_score, mean_absolute_error, mean_squared_er
 from kerasbert._backend import keras
 from kerasbert.errors import RecipeError
 from kerasbert.training import load_model_folder, load_recipe, predict_texts, run_recipe
+import kerasbert.models as tf_keras_models
 from kerasbert.training import runner as runner_module
 from kerasbert.training.config import recipe_path
 from kerasbert.models.optimizers import LinearWarmupDecay
@@ -185,14 +186,14 @@ def test_schedule_spans_every_step_and_top_k_trains_from_the_cache(tiny_chinese_
                                                                    tmp_path, monkeypatch, caplog):
     """Length buckets add partial batches: the warm-up/decay schedule must count them (issue 12 item 1)."""
     made = []
-    original = runner_module.make_optimizer
+    original = tf_keras_models.make_optimizer
 
     def recording_make_optimizer(name, learning_rate, total_steps, warmup_ratio, weight_decay, **kwargs):
         made.append((original(name, learning_rate, total_steps, warmup_ratio, weight_decay, **kwargs), learning_rate,
                      total_steps, warmup_ratio))
         return made[-1][0]
 
-    monkeypatch.setattr(runner_module, "make_optimizer", recording_make_optimizer)
+    monkeypatch.setattr(tf_keras_models, "make_optimizer", recording_make_optimizer)  # the road's, as the runner calls it
     config = small_recipe("douban_classify_finetune", tiny_chinese_checkpoint, demo_sample_csv, tmp_path / "run",
                           mode="top_k", top_k=1)
     with caplog.at_level(logging.INFO, logger="kerasbert"):
@@ -217,13 +218,13 @@ def test_schedule_spans_every_step_and_top_k_trains_from_the_cache(tiny_chinese_
 @pytest.mark.parametrize("cache", [True, False])
 def test_rows_per_title_caps_each_epoch(tiny_chinese_checkpoint, demo_sample_csv, tmp_path, monkeypatch, cache):
     steps = []
-    original = runner_module.make_optimizer
+    original = tf_keras_models.make_optimizer
 
     def recording_make_optimizer(name, learning_rate, total_steps, warmup_ratio, weight_decay, **kwargs):
         steps.append(total_steps)
         return original(name, learning_rate, total_steps, warmup_ratio, weight_decay, **kwargs)
 
-    monkeypatch.setattr(runner_module, "make_optimizer", recording_make_optimizer)
+    monkeypatch.setattr(tf_keras_models, "make_optimizer", recording_make_optimizer)  # the road's, as the runner calls it
     config = small_recipe("douban_classify_finetune", tiny_chinese_checkpoint, demo_sample_csv, tmp_path / "run",
                           mode="top_k", top_k=1, rows_per_title=4, cache=cache, split="random")
     run_recipe(config)

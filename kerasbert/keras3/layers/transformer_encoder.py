@@ -108,30 +108,53 @@ class TransformerEncoder(keras.layers.Layer):
         for index, block in enumerate(self.backbone.transformer_layers):
             block.trainable = index >= self.first_trainable_block
 
-    def call(self, inputs, training=None):
+    def runs_in_inference_mode(self):
+        """True when no weight of the encoder trains (frozen, or top_k=0)."""
+        return self.first_trainable_block >= self.num_layers
+
+    def supports_split(self):
+        """True: the top blocks run alone from a cached hidden state (`embed`, `call_blocks`)."""
+        return True
+
+    def embed(self, input_ids, token_type_ids=None, training=False):
+        """`hidden_states[0]`, the embedding output. `(batch, time)` -> `(batch, time, hidden)`."""
         backbone = self.backbone
+        tokens = backbone.token_embedding(input_ids)
+        segments = backbone.segment_embedding(ops.zeros_like(input_ids) if token_type_ids is None else token_type_ids)
+        x = backbone.embeddings_add((tokens, backbone.position_embedding(tokens), segments))
+        embedding_training = bool(training) and self.mode == "full"
+        return backbone.embeddings_dropout(backbone.embeddings_layer_norm(x), training=embedding_training)
+
+    def call_blocks(self, hidden_state, attention_mask, start, stop=None, training=None, output_attentions=False):
+        """Run blocks `start..stop-1` on `hidden_states[start]`; returns the states `start+1..stop`.
+
+        Frozen blocks run in inference mode. With `output_attentions`, returns
+        `(states, attention probabilities)`.
+        """
+        states, attentions = [], []
+        x = ops.cast(hidden_state, self.compute_dtype)
+        first_open = self.first_trainable_block
+        blocks = self.backbone.transformer_layers
+        for index in range(start, len(blocks) if stop is None else stop):
+            block_training = bool(training) and index >= first_open  # frozen blocks run in inference mode
+            if output_attentions:
+                x, scores = blocks[index](x, padding_mask=attention_mask, training=block_training,
+                                          return_attention_scores=True)
+                attentions.append(scores)
+            else:
+                x = blocks[index](x, padding_mask=attention_mask, training=block_training)
+            states.append(x)
+        return (states, attentions) if output_attentions else states
+
+    def call(self, inputs, training=None):
         input_ids = inputs["input_ids"]
         mask = inputs.get("attention_mask")
         if mask is None:
             mask = ops.ones_like(input_ids)
-        segments = inputs.get("token_type_ids")
-        if segments is None:
-            segments = ops.zeros_like(input_ids)
-        start = self.first_trainable_block
-        embedding_training = bool(training) and start == 0 and self.mode == "full"
-        tokens = backbone.token_embedding(input_ids)
-        x = backbone.embeddings_add((tokens, backbone.position_embedding(tokens), backbone.segment_embedding(segments)))
-        x = backbone.embeddings_dropout(backbone.embeddings_layer_norm(x), training=embedding_training)
-        hidden_states, attentions = [x], []
-        for index, block in enumerate(backbone.transformer_layers):
-            block_training = bool(training) and index >= start  # frozen blocks run in inference mode
-            if self.output_attentions:
-                x, scores = block(x, padding_mask=mask, training=block_training, return_attention_scores=True)
-                attentions.append(scores)
-            else:
-                x = block(x, padding_mask=mask, training=block_training)
-            hidden_states.append(x)
-        outputs = {"hidden_states": hidden_states}
+        x = self.embed(input_ids, inputs.get("token_type_ids"), training=bool(training) and self.first_trainable_block == 0)
+        blocks = self.call_blocks(x, mask, 0, training=training, output_attentions=self.output_attentions)
+        states, attentions = blocks if self.output_attentions else (blocks, None)
+        outputs = {"hidden_states": [x] + states}
         if self.output_attentions:
             outputs["attentions"] = attentions
         return outputs

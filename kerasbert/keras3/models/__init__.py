@@ -14,6 +14,13 @@ from kerasbert.keras3.models.builders import (
     rating_analysis_model,
     scalar_mix_weights,
 )
+from kerasbert.keras3.models.cache_models import (
+    CachedBatches,
+    CachedEncoderTop,
+    cached_batches,
+    encoder_states_function,
+    model_on_cache,
+)
 from kerasbert.keras3.models.compile import compile_arguments, compile_rating_model, rating_loss
 from kerasbert.keras3.models.heads import ScaledSigmoid
 from kerasbert.keras3.models.inference import predict_rows, predict_scores, predict_texts
@@ -25,6 +32,11 @@ from kerasbert.keras3.models.rating_model import RatingModel
 from kerasbert.keras3.models.saving import MODEL_FILE, RECIPE_FILE, is_model_folder, load_model_folder, save_model_folder
 
 __all__ = [
+    "CachedBatches",
+    "CachedEncoderTop",
+    "cached_batches",
+    "encoder_states_function",
+    "model_on_cache",
     "JsonTokenizer",
     "LayerwiseAdamW",
     "LinearWarmupDecay",

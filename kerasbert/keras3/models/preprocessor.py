@@ -35,7 +35,7 @@ from kerasbert.defaults import DEFAULT_BATCH_SIZE, DEFAULT_MAX_LENGTH
 from kerasbert.errors import CheckpointError
 from kerasbert.tasks import check_task
 
-__all__ = ["JsonTokenizer", "RatingPreprocessor", "TextBatches", "is_raw_text"]
+__all__ = ["JsonTokenizer", "RatingPreprocessor", "TextBatches", "for_backend", "is_raw_text"]
 
 TOKENIZER_FILE = "tokenizer.json"
 SPECIAL_TOKENS_FILE = "special_tokens_map.json"
@@ -198,26 +198,35 @@ class TextBatches(keras.utils.PyDataset):
             self.epoch_batches = self._plan()
 
     def for_backend(self):
-        """Itself; on the TensorFlow backend a `tf.data.Dataset` over it with a dynamic batch width.
+        return for_backend(self)
 
-        (Keras 3 turns a `PyDataset` into a `tf.data` generator whose shape it
-        guesses from the first batches, and then refuses batches of another width.)
-        """
-        if keras.backend.backend() != "tensorflow":
-            return self
-        import tensorflow as tf
 
-        def batches():
-            for index in range(len(self)):
-                yield self[index]
-            self.on_epoch_end()
+def for_backend(batches):
+    """`batches` (a `PyDataset`); on the TensorFlow backend a `tf.data.Dataset` over it with dynamic batch and time.
 
-        feature = tf.TensorSpec((None, None), tf.int32)
-        features = {"input_ids": feature, "attention_mask": feature}
-        targets = tuple(tf.TensorSpec((None,), tf.as_dtype(column.dtype)) for column in self.targets)
-        signature = (features,) + targets if targets else features
-        dataset = tf.data.Dataset.from_generator(batches, output_signature=signature)
-        return dataset.apply(tf.data.experimental.assert_cardinality(len(self)))
+    (Keras 3 turns a `PyDataset` into a `tf.data` generator whose shapes it
+    guesses from the first batches, and then refuses batches of another width.)
+    """
+    if keras.backend.backend() != "tensorflow":
+        return batches
+    import tensorflow as tf
+
+    def spec(array, dynamic):
+        array = np.asarray(array)
+        return tf.TensorSpec((None,) * dynamic + array.shape[dynamic:], tf.as_dtype(array.dtype))
+
+    def signature(element):
+        if isinstance(element, dict):
+            return {name: spec(value, 2) for name, value in element.items()}  # (batch, time, ...)
+        return tuple(signature(part) for part in element) if isinstance(element, tuple) else spec(element, 1)
+
+    def generate():
+        for index in range(len(batches)):
+            yield batches[index]
+        batches.on_epoch_end()
+
+    dataset = tf.data.Dataset.from_generator(generate, output_signature=signature(batches[0]))
+    return dataset.apply(tf.data.experimental.assert_cardinality(len(batches)))
 
 
 @keras.saving.register_keras_serializable(package="kerasbert")
