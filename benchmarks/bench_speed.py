@@ -77,6 +77,12 @@ def configurations(rows):
     configs.append(("top12", "top-12 fine-tune (all blocks; embeddings frozen), trimmed vocabulary, float32",
                     dict(kind="kerasbert", mode="top_k", top_k=12, layers="last", pooling="mean", vocab="trimmed",
                          policy="float32", cache=False)))
+    # The Keras 3 road on JAX (keras-hub backbone), against its tf-keras twin above in the same run.
+    for name, twin in (("finetune_trimmed_fp32", "finetune_trimmed_fp32"), ("frozen_fp32_cache", "frozen_fp32_cache"),
+                       ("top6_cache", "top6_cache"), ("top6", "top6")):
+        description, settings = next((d, dict(c)) for n, d, c in configs if n == twin)
+        settings.update(kind="keras3", backend="jax", twin=twin)
+        configs.append(("jax_" + name, "**JAX road**: " + description, settings))
     for _, _, settings in configs:
         settings["rows"] = rows
     return configs
@@ -133,8 +139,92 @@ def _matmul_peak(tf):
     return {"gflops": result}
 
 
+def run_keras3_worker(settings):
+    """One configuration on the Keras 3 road (`KERAS_BACKEND` set by the driver): the same model and rows."""
+    import keras
+    import pandas as pd
+
+    from kerasbert.data.encoding import pad_id
+    from kerasbert.keras3.models import (
+        RatingModel,
+        cached_batches,
+        compile_rating_model,
+        model_on_cache,
+        predict_rows,
+    )
+    from kerasbert.training import encoder_cache
+
+    keras.utils.set_random_seed(0)
+    keras.mixed_precision.set_global_policy(settings["policy"])
+    frame = pd.read_csv(settings["data"]).head(settings["rows"])
+    texts, stars = frame["comment"].astype(str).tolist(), frame["star"].to_numpy()
+    checkpoint = settings["checkpoint_trimmed"] if settings.get("vocab") == "trimmed" else settings["checkpoint"]
+    model = RatingModel.from_checkpoint(
+        checkpoint, max_length=MAX_LENGTH, mode=settings["mode"], top_k=settings.get("top_k"),
+        layers=settings["layers"], pooling=settings["pooling"],
+        hidden_units=[256] if settings["mode"] == "frozen" else [], num_hops=8, penalty_coefficient=0.3)
+    rows = model.preprocessor.encode(texts)
+    lengths = [len(row) for row in rows]
+    result = {"real_tokens": int(sum(lengths)), "padded_tokens": None}
+    timer = _epoch_timer(keras)
+    train = model.preprocessor.dataset(texts, stars, batch_size=settings["batch_size"], shuffle=True)
+    trainee = model
+    plan = encoder_cache.cache_plan(model.network) if settings.get("cache") else None
+    if plan is not None:
+        started = time.perf_counter()
+        store = encoder_cache.build_or_load_cache(model.network, model.tokenizer, texts, MAX_LENGTH, plan,
+                                                  "%s@%d" % (checkpoint, time.time_ns()), verbose=False)
+        result["cache_build_seconds"] = time.perf_counter() - started
+        train = cached_batches(store, stars, "classification", settings["batch_size"], MAX_LENGTH, shuffle=True)
+        trainee = model_on_cache(model.network, plan)
+    optimizer = keras.optimizers.Adam(1e-3 if settings["mode"] == "frozen" else 5e-5)
+    compile_rating_model(trainee, "classification", optimizer)
+    trainee.fit(train, epochs=settings["epochs"], verbose=0, callbacks=[timer])
+    pad = pad_id(model.tokenizer)
+    predict_rows(model.network, rows, pad, settings["batch_size"], MAX_LENGTH)  # warm-up: compiles each width
+    seconds = []
+    for _ in range(2):
+        started = time.perf_counter()
+        predict_rows(model.network, rows, pad, settings["batch_size"], MAX_LENGTH)
+        seconds.append(time.perf_counter() - started)
+    encoder = model.get_layer("encoder")
+    config = {"hidden_size": encoder.hidden_size, "num_hidden_layers": encoder.num_layers,
+              "intermediate_size": int(encoder.backbone.intermediate_dim)}
+    return _speed_result(result, settings, config, lengths, timer, min(seconds), len(texts))
+
+
+def _speed_result(result, settings, encoder_config, lengths, timer, predict_seconds, n_rows):
+    """Examples/s, GFLOP/s and memory of a finished configuration."""
+    hidden = encoder_config["hidden_size"]
+    layers = encoder_config["num_hidden_layers"]
+    # Matmul weights of one block: Q, K, V, output (4 H^2) and the feed-forward (2 H I).
+    block_params = 4 * hidden * hidden + 2 * hidden * encoder_config["intermediate_size"]
+    forward_all = _flops_per_row(lengths, layers, block_params, hidden)
+    if settings["kind"] == "hf" or settings.get("mode") == "full":
+        train_flops = 3 * forward_all
+    elif settings.get("mode") == "frozen":
+        train_flops = 0.0 if settings.get("cache") else forward_all  # the head's FLOPs are negligible
+    elif settings.get("cache"):
+        train_flops = 3 * _flops_per_row(lengths, settings["top_k"], block_params, hidden)
+    else:  # top_k without cache: forward everything, backward the top k (about 2x forward)
+        k = settings["top_k"]
+        train_flops = forward_all + 2 * _flops_per_row(lengths, k, block_params, hidden)
+    epoch_seconds = min(timer.seconds[1:])
+    result.update(
+        train_examples_per_second=n_rows / epoch_seconds,
+        first_epoch_seconds=timer.seconds[0],
+        epoch_seconds=epoch_seconds,
+        predict_examples_per_second=n_rows / predict_seconds,
+        train_gflops=train_flops / epoch_seconds / 1e9,
+        predict_gflops=forward_all / predict_seconds / 1e9,
+        peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
+    )
+    return result
+
+
 def run_worker(settings):
-    import numpy as np
+    if settings["kind"] == "keras3":
+        return run_keras3_worker(settings)
     import pandas as pd
 
     import kerasbert
@@ -203,31 +293,9 @@ def run_worker(settings):
         predict_seconds = _timed_predict(model, predict_data)
         result["padded_tokens"] = None
 
-    hidden = encoder_config.hidden_size
-    layers = encoder_config.num_hidden_layers
-    # Matmul weights of one block: Q, K, V, output (4 H^2) and the feed-forward (2 H I).
-    block_params = 4 * hidden * hidden + 2 * hidden * encoder_config.intermediate_size
-    forward_all = _flops_per_row(lengths, layers, block_params, hidden)
-    if settings["kind"] == "hf" or settings.get("mode") == "full":
-        train_flops = 3 * forward_all
-    elif settings.get("mode") == "frozen":
-        train_flops = 0.0 if settings.get("cache") else forward_all  # the head's FLOPs are negligible
-    elif settings.get("cache"):
-        train_flops = 3 * _flops_per_row(lengths, settings["top_k"], block_params, hidden)
-    else:  # top_k without cache: forward everything, backward the top k (about 2x forward)
-        k = settings["top_k"]
-        train_flops = forward_all + 2 * _flops_per_row(lengths, k, block_params, hidden)
-    epoch_seconds = min(timer.seconds[1:])
-    result.update(
-        train_examples_per_second=len(texts) / epoch_seconds,
-        first_epoch_seconds=timer.seconds[0],
-        epoch_seconds=epoch_seconds,
-        predict_examples_per_second=len(texts) / predict_seconds,
-        train_gflops=train_flops / epoch_seconds / 1e9,
-        predict_gflops=forward_all / predict_seconds / 1e9,
-        peak_rss_mb=resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0,
-    )
-    return result
+    encoder_config = {key: getattr(encoder_config, key) for key in ("hidden_size", "num_hidden_layers",
+                                                                    "intermediate_size")}
+    return _speed_result(result, settings, encoder_config, lengths, timer, predict_seconds, len(texts))
 
 
 def _pad_to_bucket_boundary(dataset, pad_id, tf):
@@ -264,9 +332,11 @@ def describe_machine():
         pass
     flags = sorted(cpu_flags() & {"avx2", "fma", "avx512f", "avx512_bf16", "avx512_vnni", "amx_bf16", "amx_tile"})
     import tensorflow as tf
+    from importlib.metadata import version
 
-    return "%s, %d cores, flags: %s; TensorFlow %s; Python %s" % (
-        model, os.cpu_count(), " ".join(flags) or "none of avx2/avx512", tf.__version__, platform.python_version())
+    return "%s, %d cores, flags: %s; TensorFlow %s; Keras %s, JAX %s, keras-hub %s; Python %s" % (
+        model, os.cpu_count(), " ".join(flags) or "none of avx2/avx512", tf.__version__, version("keras"),
+        version("jax"), version("keras-hub"), platform.python_version())
 
 
 def trimmed_checkpoint(data, rows):
@@ -286,6 +356,8 @@ def run_configuration(name, settings, log):
     started = time.time()
     with tempfile.TemporaryDirectory() as tmp:
         env = dict(os.environ, KERASBERT_ENCODER_CACHE=tmp)
+        if settings["kind"] == "keras3":
+            env["KERAS_BACKEND"] = settings["backend"]
         process = subprocess.run([sys.executable, __file__, "--worker", json.dumps(settings)],
                                  capture_output=True, text=True, env=env)
     log.write(process.stderr[-4000:])
@@ -343,13 +415,30 @@ def cache_ratios(results):
                       "|---|---|---|---|"] + lines)
 
 
-def write_results(section):
+def road_ratios(configs, results):
+    """The JAX road against its tf-keras twin of the same run: train and predict speed ratios."""
+    lines = []
+    for name, description, settings in configs:
+        twin = settings.get("twin")
+        a, b = results.get(twin, {}), results.get(name, {})
+        if twin and "train_examples_per_second" in a and "train_examples_per_second" in b:
+            lines.append("| %s | %.2f× | %.2f× |" % (twin, b["train_examples_per_second"] / a["train_examples_per_second"],
+                                                   b["predict_examples_per_second"] / a["predict_examples_per_second"]))
+    if not lines:
+        return ""
+    return "\n".join(["| model | JAX / tf-keras, train | JAX / tf-keras, predict |", "|---|---|---|"] + lines)
+
+
+def write_results(section, tag=None):
+    """Replace this benchmark's section of RESULTS.md (one section per `--tag`)."""
+    start, end = (START, END) if not tag else (START.replace(":start", ":%s:start" % tag),
+                                                 END.replace(":end", ":%s:end" % tag))
     text = RESULTS.read_text(encoding="utf-8") if RESULTS.exists() else "# Benchmark results\n"
-    if START in text and END in text:
-        head, rest = text.split(START, 1)
-        text = head + START + "\n" + section + "\n" + END + rest.split(END, 1)[1]
+    if start in text and end in text:
+        head, rest = text.split(start, 1)
+        text = head + start + "\n" + section + "\n" + end + rest.split(end, 1)[1]
     else:
-        text = text.rstrip("\n") + "\n\n" + START + "\n" + section + "\n" + END + "\n"
+        text = text.rstrip("\n") + "\n\n" + start + "\n" + section + "\n" + end + "\n"
     from kerasbert.utils.io import atomic_write_text
 
     atomic_write_text(str(RESULTS), text)
@@ -363,6 +452,7 @@ def main(argv=None):
     parser.add_argument("--epochs", type=int, default=3, help="epochs per configuration (>= 2; the first is warm-up)")
     parser.add_argument("--only", nargs="*", help="configuration names (default: all)")
     parser.add_argument("--no-write", action="store_true", help="print only; leave RESULTS.md alone")
+    parser.add_argument("--tag", default=None, help="write into a RESULTS.md section of this name (for partial runs)")
     parser.add_argument("--worker", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
@@ -378,7 +468,8 @@ def main(argv=None):
         unknown = set(args.only) - {name for name, _, _ in configs}
         if unknown:
             parser.error("unknown configuration(s): %s" % ", ".join(sorted(unknown)))
-        configs = [c for c in configs if c[0] in args.only or c[0] in ("peak", "hf_baseline")]
+        twins = {c[2].get("twin") for c in configs if c[0] in args.only}  # the JAX road runs beside its twin
+        configs = [c for c in configs if c[0] in args.only or c[0] in twins or c[0] in ("peak", "hf_baseline")]
     trimmed = trimmed_checkpoint(args.data, args.rows)
     results = {}
     with open(os.path.join(tempfile.gettempdir(), "bench_speed.log"), "w", encoding="utf-8") as log:
@@ -393,7 +484,8 @@ def main(argv=None):
                   if "train_examples_per_second" in done else json.dumps(done)[:120], flush=True)
     peak = results.get("peak", {}).get("gflops", {})
     section = "\n".join([
-        "## Speed (`bench_speed.py`, %s)" % time.strftime("%Y-%m-%d"),
+        "## Speed (`bench_speed.py%s`, %s)" % (" --only " + " ".join(args.only) if args.only else "",
+                                               time.strftime("%Y-%m-%d")),
         "",
         "Machine: %s." % describe_machine(),
         "%d Douban comments (%s), multilingual-e5-small, batch %d, max length %d; matmul peak at the "
@@ -404,10 +496,12 @@ def main(argv=None):
         table(configs, results),
         "",
         cache_ratios(results),
+        "",
+        road_ratios(configs, results),
     ])
     print("\n" + section)
     if not args.no_write:
-        write_results(section)
+        write_results(section, args.tag)
         print("\nWrote %s" % RESULTS)
     return 0
 

@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
 # Install kerasbert and what it needs on a fresh machine.
 #   bash scripts/install.sh          # the package, offline checkpoints, analysis extras
-#   bash scripts/install.sh --test   # the same, plus the test tools and JAX (the Keras 3 road's tests)
+#   bash scripts/install.sh --test   # the same, plus the test tools and the Keras 3 road on JAX
+#   bash scripts/install.sh --keras3 # the package and the Keras 3 road on JAX (kerasbert train --backend jax)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 PYTHON=${PYTHON:-python3}
 
 extras="offline,analysis"
-[ "${1:-}" = "--test" ] && extras="$extras,keras3,test"
+[ "${1:-}" = "--test" ] && extras="$extras,keras3,jax,test"
+[ "${1:-}" = "--keras3" ] && extras="$extras,keras3,jax"
 
 # Chinese text in plots needs a CJK font, or matplotlib draws boxes.
 if ! dpkg -s fonts-noto-cjk >/dev/null 2>&1; then
@@ -24,7 +26,6 @@ fi
 "$PYTHON" -m pip install -q -e ".[$extras]"
 # The Keras 3 road's encoder: keras-hub 0.32 declares tensorflow-text (and so a TensorFlow of its
 # choosing), which it does not need for BERT backbones; install it without, plus what it does need.
-if [ "${1:-}" = "--test" ]; then
+if [ "${1:-}" = "--test" ] || [ "${1:-}" = "--keras3" ]; then
   "$PYTHON" -m pip install -q --no-deps keras-hub==0.32.0
-  "$PYTHON" -m pip install -q sentencepiece kagglehub regex rich absl-py packaging
 fi

@@ -29,6 +29,9 @@ FLOORS = {
     "distribute": 3,
     "checkpoints": 4,
     "model_arguments": 4,
+    "compile_rules": 4,
+    "builder_rules": 4,
+    "rating_task": 5,
     "data": 5,
     "layers": 5,
     "models": 6,
@@ -204,8 +207,7 @@ RULE_HOMES = {
     "the pad id (tokenizer.pad_token_id)": (r"\.pad_token_id\b", {"data/encoding.py"}),
     "padding to a width (np.full(..., pad...))": (r"np\.full\(\([^)]*\),\s*pad", {"data/encoding.py"}),
     "the star range as range(1, 6)": (r"range\(1,\s*6\)|arange\(1,\s*6\)", {"tasks.py"}),
-    "AdamW's weight-decay exclusions": (r"exclude_from_weight_decay", {"models/optimizers.py",
-                                                                       "keras3/models/optimizers.py"}),
+    "AdamW's weight-decay exclusions": (r"exclude_from_weight_decay", {"compile_rules.py"}),
     "the weight-decay exclusion list": (r"\"layer_norm\", \"bias\"", {"defaults.py"}),
 }
 

@@ -16,7 +16,7 @@ import keras
 from kerasbert.errors import ArgumentError, TPUUnavailableError
 from kerasbert.hardware import STRATEGIES, precision_for_device
 
-__all__ = ["DeviceDistribution", "resolve_distribution", "set_mixed_precision"]
+__all__ = ["DeviceDistribution", "accelerators", "resolve_distribution", "set_mixed_precision"]
 
 
 @dataclasses.dataclass(frozen=True)
@@ -36,8 +36,8 @@ class DeviceDistribution:
         return contextlib.nullcontext()
 
 
-def _devices():
-    """(kind, device names) of the backend's default accelerator kind."""
+def accelerators():
+    """`(kind, device names)` the Keras 3 backend computes on: kind "tpu", "gpu" or "cpu" (JAX: `jax.devices()`)."""
     if keras.backend.backend() == "jax":
         import jax
 
@@ -67,7 +67,7 @@ def resolve_distribution(name="auto"):
     if name == "multi_worker":
         raise ArgumentError("strategy", "multi_worker is a tf.distribute strategy: use --backend tf-keras, or "
                                         "keras.distribution.initialize() and --strategy auto on JAX")
-    kind, devices = _devices()
+    kind, devices = accelerators()
     if name == "tpu" and kind != "tpu":
         raise TPUUnavailableError("no TPU is visible to JAX (devices: %s). On Colab pick a TPU runtime and "
                                   "install jax[tpu]; never install TensorFlow's TPU build beside it, which "

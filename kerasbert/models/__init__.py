@@ -18,13 +18,13 @@ from kerasbert.models.builders import (
     rating_analysis_model,
     scalar_mix_weights,
 )
-from kerasbert.models.compile import compile_rating_model, rating_loss
+from kerasbert.models.compile import compile_rating_model, default_optimizer, make_optimizer, rating_loss
 from kerasbert.models.heads import ScaledSigmoid
 from kerasbert.models.cache_models import CachedEncoderTop, encoder_states_function, model_on_cache
 from kerasbert.models.inference import predict_rows, predict_scores, predict_texts
 from kerasbert.models.losses import NeighbourSmoothedCrossentropy
 from kerasbert.models.metrics import StarAccuracy, StarMAE, StarRMSE, WithinOneAccuracy, rating_metrics
-from kerasbert.models.optimizers import LayerwiseAdamW, LinearWarmupDecay, default_optimizer, make_optimizer
+from kerasbert.models.optimizers import LayerwiseAdamW, LinearWarmupDecay
 from kerasbert.models.preprocessor import RatingPreprocessor
 from kerasbert.models.rating_model import RatingModel
 from kerasbert.models.saving import MODEL_FILE, RECIPE_FILE, is_model_folder, load_model_folder, save_model_folder

@@ -6,17 +6,10 @@
 straight through.
 """
 
+from kerasbert import builder_rules
+from kerasbert import layers as layers_module
 from kerasbert._backend import keras
-from kerasbert.layers import (
-    LAYER_STRATEGIES,
-    CLSPooling,
-    LayerSelection,
-    MaskedMaxPooling,
-    MaskedMeanPooling,
-    ScalarMix,
-    SelfAttentivePooling,
-    TransformerEncoder,
-)
+from kerasbert.layers import TransformerEncoder
 from kerasbert.model_arguments import (  # noqa: F401  (re-exported: kerasbert.models is where users look)
     DEFAULT_SCORE_RANGE,
     POOLINGS,
@@ -25,7 +18,7 @@ from kerasbert.model_arguments import (  # noqa: F401  (re-exported: kerasbert.m
     takes_model_arguments,
 )
 from kerasbert.models.heads import ScaledSigmoid
-from kerasbert.tasks import NUM_STARS, check_task
+from kerasbert.tasks import check_task
 
 MODEL_INPUTS = ("input_ids", "attention_mask")
 
@@ -35,42 +28,12 @@ def model_inputs():
     return {name: keras.Input(shape=(None,), dtype="int32", name=name) for name in MODEL_INPUTS}
 
 
-def _mix(hidden_states, layers):
-    if layers == "scalar_mix":
-        return ScalarMix(name="scalar_mix")(hidden_states)
-    if isinstance(layers, (list, tuple)):
-        return ScalarMix(layer_indices=list(layers), name="scalar_mix")(hidden_states)
-    if layers in LAYER_STRATEGIES:
-        return LayerSelection(layers, name="layer_selection")(hidden_states)
-    raise ValueError(
-        "layers must be 'scalar_mix', a list of layer indices, or one of %s; got %r"
-        % (", ".join(LAYER_STRATEGIES), layers)
-    )
-
-
-def _pool(sequence, pooling, attention_units=350, num_hops=30, penalty_coefficient=1.0, merge_hops="flatten"):
-    """Returns (pooled, attention or None)."""
-    if pooling == "self_attentive":
-        layer = SelfAttentivePooling(
-            attention_units=attention_units,
-            num_hops=num_hops,
-            penalty_coefficient=penalty_coefficient,
-            merge_hops=merge_hops,
-            name="pooling",
-        )
-        return layer(sequence, return_attention_scores=True)
-    poolers = {"cls": CLSPooling, "mean": MaskedMeanPooling, "max": MaskedMaxPooling}
-    if pooling not in poolers:
-        raise ValueError("pooling must be one of %s, got %r" % (", ".join(POOLINGS), pooling))
-    return poolers[pooling](name="pooling")(sequence), None
-
-
 def _encode_and_pool(checkpoint, mode, top_k, layers, pooling, pool_kwargs):
     inputs = model_inputs()
     encoder = TransformerEncoder(checkpoint, mode=mode, top_k=top_k, name="encoder")
     hidden_states = encoder(inputs)["hidden_states"]
-    sequence = _mix(hidden_states, layers)
-    pooled, attention = _pool(sequence, pooling, **pool_kwargs)
+    pooled, attention = builder_rules.pool(layers_module, builder_rules.mix(layers_module, hidden_states, layers),
+                                           pooling, pool_kwargs)
     return inputs, pooled, attention
 
 
@@ -85,7 +48,7 @@ def build_rating_model(checkpoint, task="classification", name=None, **model_arg
             `"regression"` (one score in `score_range`; labels 1-5).
         mode, top_k: encoder trainability, see `TransformerEncoder`.
         layers: `"scalar_mix"` over all hidden states, a list of layer
-            indices to mix, or a fixed strategy from `LAYER_STRATEGIES`.
+            indices to mix, or a fixed strategy from `kerasbert.layer_strategies`.
         pooling: `"self_attentive"`, `"cls"`, `"mean"` or `"max"`.
         hidden_units: widths of the dense layers of the head.
         dropout: dropout before each dense layer of the head, in [0, 1).
@@ -108,23 +71,11 @@ def build_rating_model(checkpoint, task="classification", name=None, **model_arg
     """
     check_task(task)
     values = check_model_arguments(**model_arguments)
-    low, high = (float(v) for v in values["score_range"])
     pool_kwargs = {key: values[key] for key in ("attention_units", "num_hops", "penalty_coefficient", "merge_hops")}
     inputs, pooled, _ = _encode_and_pool(checkpoint, values["mode"], values["top_k"], values["layers"],
                                          values["pooling"], pool_kwargs)
-    dropout, mode = values["dropout"], values["mode"]
-    x = pooled
-    for index, units in enumerate(values["hidden_units"] or ()):
-        x = keras.layers.Dropout(dropout, name="head_dropout_%d" % index)(x)
-        x = keras.layers.Dense(units, activation="gelu", name="head_dense_%d" % index)(x)
-    x = keras.layers.Dropout(dropout, name="head_dropout_out")(x)
-    if task == "classification":
-        logits = keras.layers.Dense(NUM_STARS, name="logits")(x)
-        outputs = keras.layers.Activation("softmax", dtype="float32", name="stars")(logits)
-    else:
-        logit = keras.layers.Dense(1, name="logit")(x)
-        outputs = ScaledSigmoid(low, high, name="stars")(logit)
-    return keras.Model(inputs, outputs, name=name or "rating_%s_%s" % (task, mode))
+    outputs = builder_rules.head(keras, pooled, task, values, ScaledSigmoid)
+    return keras.Model(inputs, outputs, name=name or "rating_%s_%s" % (task, values["mode"]))
 
 
 def build_feature_model(checkpoint, layers="last", pooling="mean", name="features"):
@@ -141,21 +92,12 @@ def build_feature_model(checkpoint, layers="last", pooling="mean", name="feature
 
 
 def rating_analysis_model(model):
-    """Model with the rating model's outputs plus its pooled features.
+    """The rating model's outputs plus its pooled features (and attention), sharing the weights.
 
-    `model` is a `build_rating_model` model or a `RatingModel` (its network).
-    Returns a model mapping the same inputs to a dict with `stars` (the
-    prediction), `features` (the pooled vector) and, for self-attentive
-    pooling, `attention` `(batch, hops, time)`. It shares the weights.
+    `model` is a `build_rating_model` model or a `RatingModel`; see
+    `kerasbert.builder_rules.analysis_model`.
     """
-    model = getattr(model, "network", model)  # a RatingModel's network
-    pooling_output = model.get_layer("pooling").output
-    outputs = {"stars": model.output}
-    if isinstance(pooling_output, (list, tuple)):
-        outputs["features"], outputs["attention"] = pooling_output
-    else:
-        outputs["features"] = pooling_output
-    return keras.Model(model.inputs, outputs, name=model.name + "_analysis")
+    return builder_rules.analysis_model(keras, model)
 
 
 def scalar_mix_weights(model):

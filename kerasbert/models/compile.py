@@ -1,48 +1,29 @@
-"""The one compile rule of rating models: the task's loss, the star metrics, an optimizer.
+"""The tf-keras road's compile and optimizer functions: `kerasbert.compile_rules` on tf-keras' classes.
 
 `compile_rating_model` and `RatingModel.compile` both come here, so a model
-reports the same metrics whichever way it was compiled. The star metrics are
-compiled as weighted metrics: they honour sample weights (title-capped
-validation) and equal the plain metrics when there are none.
+reports the same metrics whichever way it was compiled, on either road.
 """
 
+from kerasbert import compile_rules
 from kerasbert._backend import keras
+from kerasbert.defaults import DEFAULT_WEIGHT_DECAY, FROZEN_LEARNING_RATE
 from kerasbert.models.losses import NeighbourSmoothedCrossentropy
 from kerasbert.models.metrics import rating_metrics
-from kerasbert.models.optimizers import FROZEN_LEARNING_RATE
-from kerasbert.tasks import check_task
+from kerasbert.models.optimizers import LayerwiseAdamW, LinearWarmupDecay
+
+__all__ = ["KIT", "compile_arguments", "compile_rating_model", "default_optimizer", "make_optimizer", "rating_loss"]
+
+KIT = compile_rules.KerasKit(keras, LinearWarmupDecay, LayerwiseAdamW, NeighbourSmoothedCrossentropy, rating_metrics)
 
 
 def rating_loss(task, label_smoothing=0.0):
-    """Sparse categorical cross-entropy (labels 0-4) or mean squared error (stars).
-
-    With `label_smoothing > 0` (classification), that share of each target
-    goes to the neighbouring stars (`NeighbourSmoothedCrossentropy`).
-    """
-    check_task(task)
-    if task == "classification":
-        if label_smoothing:
-            return NeighbourSmoothedCrossentropy(label_smoothing)
-        return keras.losses.SparseCategoricalCrossentropy()
-    if label_smoothing:
-        raise ValueError("label_smoothing applies to classification only")
-    return keras.losses.MeanSquaredError()
+    """Sparse categorical cross-entropy (labels 0-4), mean squared error (stars), or neighbour-smoothed."""
+    return compile_rules.rating_loss(KIT, task, label_smoothing)
 
 
 def compile_arguments(task, optimizer=None, label_smoothing=0.0, learning_rate=FROZEN_LEARNING_RATE, **kwargs):
-    """The keyword arguments of `Model.compile` for a rating model: optimizer, loss, weighted star metrics.
-
-    `optimizer` None: Adam at `learning_rate`. Other `kwargs` (`metrics`,
-    `jit_compile`, `steps_per_execution`, ...) pass through; an explicit
-    `loss` or `weighted_metrics` wins over the task's.
-    """
-    arguments = {
-        "optimizer": keras.optimizers.Adam(learning_rate) if optimizer is None else optimizer,
-        "loss": rating_loss(task, label_smoothing),
-        "weighted_metrics": rating_metrics(task),
-    }
-    arguments.update(kwargs)
-    return arguments
+    """The keyword arguments of `Model.compile` for a rating model: optimizer, loss, weighted star metrics."""
+    return compile_rules.compile_arguments(KIT, task, optimizer, label_smoothing, learning_rate, **kwargs)
 
 
 def compile_rating_model(model, task, optimizer=None, learning_rate=FROZEN_LEARNING_RATE, label_smoothing=0.0,
@@ -61,3 +42,19 @@ def compile_rating_model(model, task, optimizer=None, learning_rate=FROZEN_LEARN
     """
     model.compile(**compile_arguments(task, optimizer, label_smoothing, learning_rate, **compile_kwargs))
     return model
+
+
+def default_optimizer(encoder_trains):
+    """Adam 1e-3 for a head on a frozen encoder; AdamW 5e-5 (no decay on LayerNorm and biases) when it trains."""
+    return compile_rules.default_optimizer(KIT, encoder_trains)
+
+
+def make_optimizer(name, learning_rate, total_steps=None, warmup_ratio=0.1, weight_decay=DEFAULT_WEIGHT_DECAY,
+                   lr_multipliers=None):
+    """`adam`: constant rate. `adamw`: warm-up/decay schedule, no decay on LayerNorm and biases.
+
+    `lr_multipliers` (`adamw` only): {variable name: factor} for layer-wise
+    decay, e.g. from `TransformerEncoder.layerwise_lr_multipliers`.
+    """
+    return compile_rules.make_optimizer(KIT, name, learning_rate, total_steps, warmup_ratio, weight_decay,
+                                        lr_multipliers)

@@ -1,16 +1,11 @@
-"""Optimizers: AdamW with linear warm-up and decay for fine-tuning, Adam for heads.
+"""The tf-keras road's optimizer classes: the warm-up/decay schedule and the layer-wise AdamW.
 
-The tf-keras road's optimizers; their defaults and the weight-decay
-exclusion list live in `kerasbert.defaults`, shared with the Keras 3 road.
+Which optimizer a model gets is the rule of `kerasbert.compile_rules`
+(`kerasbert.models.make_optimizer`, `default_optimizer`); the defaults
+live in `kerasbert.defaults`, shared with the Keras 3 road.
 """
 
 from kerasbert._backend import keras, tf
-from kerasbert.defaults import (  # noqa: F401  (re-exported)
-    DEFAULT_WEIGHT_DECAY,
-    FINE_TUNING_LEARNING_RATE,
-    FROZEN_LEARNING_RATE,
-    NO_WEIGHT_DECAY,
-)
 
 
 @keras.saving.register_keras_serializable(package="kerasbert")
@@ -61,38 +56,3 @@ class LayerwiseAdamW(keras.optimizers.AdamW):
         config = super().get_config()
         config["lr_multipliers"] = dict(self.lr_multipliers)
         return config
-
-
-def _adamw(learning_rate, weight_decay, lr_multipliers=None):
-    if lr_multipliers:
-        optimizer = LayerwiseAdamW(lr_multipliers, learning_rate=learning_rate, weight_decay=weight_decay)
-    else:
-        optimizer = keras.optimizers.AdamW(learning_rate=learning_rate, weight_decay=weight_decay)
-    optimizer.exclude_from_weight_decay(var_names=list(NO_WEIGHT_DECAY))
-    return optimizer
-
-
-def default_optimizer(encoder_trains):
-    """Adam 1e-3 for a head on a frozen encoder; AdamW 5e-5 (no decay on LayerNorm and biases) when it trains."""
-    if not encoder_trains:
-        return keras.optimizers.Adam(FROZEN_LEARNING_RATE)
-    return _adamw(FINE_TUNING_LEARNING_RATE, DEFAULT_WEIGHT_DECAY)
-
-
-def make_optimizer(name, learning_rate, total_steps=None, warmup_ratio=0.1, weight_decay=DEFAULT_WEIGHT_DECAY,
-                   lr_multipliers=None):
-    """`adam`: constant rate. `adamw`: warm-up/decay schedule, no decay on LayerNorm and biases.
-
-    `lr_multipliers` (`adamw` only): {variable name: factor} for layer-wise
-    decay, e.g. from `TransformerEncoder.layerwise_lr_multipliers`.
-    """
-    if lr_multipliers and name != "adamw":
-        raise ValueError("lr_multipliers need optimizer 'adamw', got %r" % (name,))
-    if name == "adam":
-        return keras.optimizers.Adam(learning_rate)
-    if name != "adamw":
-        raise ValueError("optimizer must be 'adam' or 'adamw', got %r" % (name,))
-    if not total_steps:
-        raise ValueError("adamw needs the total number of training steps for its schedule")
-    schedule = LinearWarmupDecay(learning_rate, int(round(warmup_ratio * total_steps)), total_steps)
-    return _adamw(schedule, weight_decay, lr_multipliers)

@@ -13,29 +13,9 @@ from kerasbert.data.pipeline import (
     row_slices,
 )
 from kerasbert.defaults import DEFAULT_BATCH_SIZE, DEFAULT_MAX_LENGTH
+from kerasbert.rating_task import as_text_list, is_raw_text  # noqa: F401  (re-exported)
 from kerasbert.tasks import check_task
 
-
-
-def is_raw_text(x):
-    """True for a string or a 1-D sequence holding strings (list, tuple, array, Series).
-
-    A sequence with some non-strings (a missing comment) still counts, so
-    that tokenisation names the bad position instead of Keras failing later.
-    """
-    if isinstance(x, (str, bytes)):
-        return True
-    if isinstance(x, (list, tuple)):
-        values = x
-    elif hasattr(x, "tolist") and getattr(x, "ndim", None) == 1:  # NumPy array, pandas Series
-        values = x.tolist()
-    else:
-        return False
-    return any(isinstance(v, (str, bytes)) for v in values)
-
-
-def _as_text_list(x):
-    return [x] if isinstance(x, (str, bytes)) else (list(x) if isinstance(x, (list, tuple)) else x.tolist())
 
 
 @keras.saving.register_keras_serializable(package="kerasbert")
@@ -78,7 +58,7 @@ class RatingPreprocessor(keras.layers.Layer):
     def __call__(self, texts, stars=None):
         """Tokenise (and encode labels) eagerly in Python; see the class docstring."""
         tokenizer = self._require_tokenizer()
-        texts = [as_text(text, index) for index, text in enumerate(_as_text_list(texts))]
+        texts = [as_text(text, index) for index, text in enumerate(as_text_list(texts))]
         flat_ids, lengths = encode_texts(texts, tokenizer, max_length=self.max_length, progress=False)
         x = pad_token_ids(row_slices(flat_ids, lengths), pad_id(tokenizer))
         if stars is None:
@@ -95,7 +75,7 @@ class RatingPreprocessor(keras.layers.Layer):
         (`kerasbert.data.make_dataset`); unshuffled ones keep the input order.
         """
         return make_dataset(
-            _as_text_list(texts), labels=stars, tokenizer=self._require_tokenizer(), task=self.task,
+            as_text_list(texts), labels=stars, tokenizer=self._require_tokenizer(), task=self.task,
             batch_size=int(batch_size), max_length=self.max_length, shuffle=shuffle, seed=seed,
             bucket_boundaries=None if shuffle else [],
         )

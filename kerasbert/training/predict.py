@@ -20,7 +20,7 @@ import time
 from tqdm.auto import tqdm
 
 from kerasbert.data.reader import read_table
-from kerasbert.training.roads import load_model_folder, road_of
+from kerasbert.training.roads import load_model_folder, predict_scores
 from kerasbert.tasks import STARS, stars_from_outputs
 from kerasbert.utils.io import atomic_output_file
 
@@ -91,7 +91,6 @@ def predict_csv(model_dir, input_path, column=None, output_path=None, batch_size
         `bad_examples` (the first (line, status) pairs), `seconds`.
     """
     model = model or load_model_folder(model_dir)[0]
-    predict_scores = road_of(model).models.predict_scores
     started = time.time()
     statuses = collections.Counter()
     bad_examples = []

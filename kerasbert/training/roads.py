@@ -15,7 +15,8 @@ import sys
 from kerasbert.errors import ArgumentError
 from kerasbert.model_folder import BACKENDS, KERAS3_BACKENDS, TF_KERAS, check_backend, folder_backend
 
-__all__ = ["BACKENDS", "KERAS3_BACKENDS", "Road", "TF_KERAS", "load_model_folder", "predict_texts", "road", "road_of",
+__all__ = ["BACKENDS", "KERAS3_BACKENDS", "Road", "TF_KERAS", "load_model_folder", "predict_scores", "predict_texts", "road",
+           "road_of",
            "scalar_mix_weights"]
 
 
@@ -120,3 +121,8 @@ def predict_texts(model, texts, **kwargs):
 def scalar_mix_weights(model):
     """`(normalised layer weights, gamma)` of a `RatingModel` of either road, or `(None, None)`."""
     return road_of(model).models.scalar_mix_weights(model)
+
+
+def predict_scores(model, texts, **kwargs):
+    """`predict_scores` of the model's road: float32 `(n, 5)` probabilities or `(n, 1)` scores, in order."""
+    return road_of(model).models.predict_scores(model, texts, **kwargs)

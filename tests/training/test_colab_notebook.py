@@ -15,7 +15,10 @@ from kerasbert.distribute import Runtime
 from kerasbert.training import load_recipe
 
 NOTEBOOK = pathlib.Path(__file__).resolve().parents[2] / "recipes" / "colab_tpu.ipynb"
-PUBLIC_MODULES = ("kerasbert.training", "kerasbert.distribute")
+PUBLIC_MODULES = ("kerasbert.training", "kerasbert.distribute", "kerasbert.keras3.distribution")
+
+
+KERAS3_PUBLIC = ("accelerators",)
 
 
 def _notebook():
@@ -52,11 +55,14 @@ def test_notebook_is_valid_compiles_and_calls_only_public_names():
             assert node.module in PUBLIC_MODULES, node.module
             for alias in node.names:
                 assert not alias.name.startswith("_"), alias.name
-                assert hasattr(importlib.import_module(node.module), alias.name), (node.module, alias.name)
+                if node.module.startswith("kerasbert.keras3"):  # Keras 3 is imported in its own process below
+                    assert alias.name in KERAS3_PUBLIC, alias.name
+                else:
+                    assert hasattr(importlib.import_module(node.module), alias.name), (node.module, alias.name)
                 imported.add(alias.name)
         if isinstance(node, ast.Attribute):  # no private attributes of anything
             assert not (node.attr.startswith("_") and not node.attr.startswith("__")), node.attr
-    assert {"detect_runtime", "tpu_unavailable_message", "load_recipe", "run_recipe"} <= imported
+    assert {"detect_runtime", "tpu_unavailable_message", "accelerators", "load_recipe", "run_recipe"} <= imported
     assert "detect_runtime()" in _python(cells[0].source), "the first code cell says which runtime it is"
     shell = "\n".join(line for cell in cells for line in cell.source.splitlines() if line.lstrip().startswith("!"))
     for script in re.findall(r"data_scripts/(\w+\.py)", shell):
@@ -70,8 +76,10 @@ def test_recipe_loads_for_both_paths():
     for strategy in ("tpu", "auto"):
         config = load_recipe(recipe, strategy=strategy, mixed_precision="auto", batch_size=32)
         assert (config.strategy, config.mixed_precision, config.batch_size) == (strategy, "auto", 32)
+    for backend in ("jax", "tf-keras"):
+        assert load_recipe(recipe, backend=backend).backend == backend
     train = _cell("train")
-    assert "strategy=STRATEGY" in train and 'mixed_precision="auto"' in train
+    assert "strategy=STRATEGY" in train and 'mixed_precision="auto"' in train and "backend=BACKEND" in train
     assert "batch_size=BATCH_PER_REPLICA" in train
 
 
@@ -85,29 +93,65 @@ RUNTIMES = {
 }
 
 
+@pytest.mark.parametrize("machine, backend", [("cpu", "tf-keras"), ("gpu", "tf-keras"), ("tpu", "jax"),
+                                              ("tpu_without_device", "jax")])
+def test_the_road_cell_takes_jax_on_a_tpu(monkeypatch, machine, backend):
+    monkeypatch.delenv("KERAS_BACKEND", raising=False)
+    namespace = {"RUNTIME": RUNTIMES[machine], "BACKEND": "auto", "os": __import__("os")}
+    exec(_cell("pick-road"), namespace)
+    assert namespace["BACKEND"] == backend
+    assert __import__("os").environ.get("KERAS_BACKEND") == (None if backend == "tf-keras" else "jax")
+    monkeypatch.delenv("KERAS_BACKEND", raising=False)
+
+
+def _check(runtime, backend="tf-keras", accelerators=None):
+    """Run the check cell with the Keras 3 device list faked (`accelerators`)."""
+    import sys
+    import types
+
+    fake = types.ModuleType("kerasbert.keras3.distribution")
+    fake.accelerators = lambda: accelerators
+    namespace = {"BATCH_PER_REPLICA": 32, "RUNTIME": runtime, "BACKEND": backend}
+    saved = sys.modules.get(fake.__name__)
+    sys.modules[fake.__name__] = fake
+    try:
+        exec(_cell("check-accelerator"), namespace)
+    finally:
+        if saved is None:
+            sys.modules.pop(fake.__name__)
+        else:
+            sys.modules[fake.__name__] = saved
+    return namespace
+
+
 @pytest.mark.parametrize("machine, strategy, replicas", [("cpu", "auto", 1), ("gpu", "auto", 1), ("tpu", "tpu", 8)])
-def test_check_cell_picks_the_strategy(monkeypatch, capsys, machine, strategy, replicas):
-    monkeypatch.setattr(distribute, "detect_runtime", lambda: RUNTIMES[machine])
-    namespace = {"BATCH_PER_REPLICA": 32}
-    exec(_cell("check-accelerator"), namespace)
+def test_check_cell_picks_the_strategy(capsys, machine, strategy, replicas):
+    namespace = _check(RUNTIMES[machine])
     assert (namespace["STRATEGY"], namespace["REPLICAS"]) == (strategy, replicas)
     assert "%d replica(s) x 32 = %d examples per step" % (replicas, 32 * replicas) in capsys.readouterr().out
 
 
-def test_check_cell_stops_without_a_tpu_device(monkeypatch):
-    monkeypatch.setattr(distribute, "detect_runtime", lambda: RUNTIMES["tpu_without_device"])
+def test_check_cell_on_the_jax_road_counts_the_chips_jax_sees(capsys):
+    namespace = _check(RUNTIMES["tpu_without_device"], "jax", ("tpu", ("TPU:0",)))  # TF's view does not matter
+    assert (namespace["STRATEGY"], namespace["REPLICAS"]) == ("tpu", 1)
+    namespace = _check(RUNTIMES["tpu"], "jax", ("tpu", tuple("TPU:%d" % i for i in range(8))))
+    assert namespace["REPLICAS"] == 8 and "8 replica(s) x 32 = 256" in capsys.readouterr().out
+    with pytest.raises(SystemExit, match="JAX sees no TPU"):
+        _check(RUNTIMES["tpu"], "jax", ("cpu", ("cpu:0",)))
+
+
+def test_check_cell_stops_without_a_tpu_device():
     with pytest.raises(SystemExit) as stopped:
-        exec(_cell("check-accelerator"), {"BATCH_PER_REPLICA": 32})
+        _check(RUNTIMES["tpu_without_device"])
     message = str(stopped.value)
     for report in ("tensorflow/tensorflow#96203", "googlecolab/colabtools#5419", "googlecolab/colabtools#4481"):
         assert report in message
     assert "the strategy and mixed precision set to auto" in message
-    monkeypatch.setattr(distribute, "detect_runtime", lambda: RUNTIMES["gpu_without_cuda"])
     with pytest.raises(SystemExit, match="registers no GPU"):
-        exec(_cell("check-accelerator"), {"BATCH_PER_REPLICA": 32})
+        _check(RUNTIMES["gpu_without_cuda"])
 
 
-def _run_install_cell(runtime, tpu_tf_version="", resolvable=True, calls=None):
+def _run_install_cell(runtime, tpu_tf_version="", resolvable=True, calls=None, backend="tf-keras"):
     """Run the cell with pip faked; returns pip's calls (`resolvable`: the dry run succeeds)."""
     calls = [] if calls is None else calls
 
@@ -115,7 +159,7 @@ def _run_install_cell(runtime, tpu_tf_version="", resolvable=True, calls=None):
         calls.append(arguments)
         return resolvable or "--dry-run" not in arguments
 
-    namespace = {"RUNTIME": runtime, "TPU_TF_VERSION": tpu_tf_version, "pip_install": pip_install}
+    namespace = {"RUNTIME": runtime, "TPU_TF_VERSION": tpu_tf_version, "pip_install": pip_install, "BACKEND": backend}
     exec("import importlib.metadata\n" + _cell("install-tpu-build"), namespace)
     return calls
 
@@ -123,6 +167,10 @@ def _run_install_cell(runtime, tpu_tf_version="", resolvable=True, calls=None):
 @pytest.mark.parametrize("machine", ["cpu", "gpu", "tpu"])
 def test_install_cell_does_nothing_without_a_tpu_to_fix(machine):
     assert _run_install_cell(RUNTIMES[machine]) == []
+
+
+def test_install_cell_never_installs_tensorflow_tpu_on_the_jax_road():
+    assert _run_install_cell(RUNTIMES["tpu_without_device"], backend="jax") == []
 
 
 def test_install_cell_installs_the_tpu_build_of_the_same_version():

@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from kerasbert._backend import keras, tf
-from kerasbert import distribute
+from kerasbert import distribute, hardware
 from kerasbert.distribute import (
     global_batch_size,
     mixed_precision_policy,
@@ -42,7 +42,7 @@ def test_auto_precision_on_a_cpu_follows_its_bfloat16_flags(monkeypatch, tmp_pat
     default = tf.distribute.get_strategy()
     for flags, expected in [({"avx2", "fma"}, "float32"), ({"avx512f", "avx512_bf16"}, "float32"),
                             ({"amx_bf16", "amx_tile"}, "mixed_bfloat16"), (set(), "float32")]:
-        monkeypatch.setattr(distribute, "cpu_flags", lambda flags=flags: flags)
+        monkeypatch.setattr(hardware, "cpu_flags", lambda flags=flags: flags)  # the rule's home reads them
         assert mixed_precision_policy("auto", default) == expected
     # An explicit setting is never second-guessed.
     assert mixed_precision_policy("float32", default) == "float32"

@@ -7,7 +7,8 @@ import pytest
 
 from kerasbert._backend import keras, tf
 from kerasbert.layers import TransformerEncoder
-from kerasbert.models.optimizers import LayerwiseAdamW, LinearWarmupDecay, make_optimizer
+from kerasbert.models import make_optimizer
+from kerasbert.models.optimizers import LayerwiseAdamW, LinearWarmupDecay
 
 
 def numpy_adam(value, gradients, lr, beta_1=0.9, beta_2=0.999, epsilon=1e-7):

@@ -21,12 +21,18 @@ from kerasbert.keras3.models.cache_models import (
     encoder_states_function,
     model_on_cache,
 )
-from kerasbert.keras3.models.compile import compile_arguments, compile_rating_model, rating_loss
+from kerasbert.keras3.models.compile import (
+    compile_arguments,
+    compile_rating_model,
+    default_optimizer,
+    make_optimizer,
+    rating_loss,
+)
 from kerasbert.keras3.models.heads import ScaledSigmoid
 from kerasbert.keras3.models.inference import predict_rows, predict_scores, predict_texts
 from kerasbert.keras3.models.losses import NeighbourSmoothedCrossentropy
 from kerasbert.keras3.models.metrics import StarAccuracy, StarMAE, StarRMSE, WithinOneAccuracy, rating_metrics
-from kerasbert.keras3.models.optimizers import LayerwiseAdamW, LinearWarmupDecay, default_optimizer, make_optimizer
+from kerasbert.keras3.models.optimizers import LayerwiseAdamW, LinearWarmupDecay
 from kerasbert.keras3.models.preprocessor import JsonTokenizer, RatingPreprocessor, TextBatches, is_raw_text
 from kerasbert.keras3.models.rating_model import RatingModel
 from kerasbert.keras3.models.saving import MODEL_FILE, RECIPE_FILE, is_model_folder, load_model_folder, save_model_folder

@@ -7,20 +7,13 @@ names as the tf-keras road's `kerasbert.models.builders`, so a recipe's
 
 import keras
 
+from kerasbert import builder_rules
 from kerasbert.checkpoints.keras_hub_files import keras_hub_source
-from kerasbert.keras3.layers import (
-    LAYER_STRATEGIES,
-    CLSPooling,
-    LayerSelection,
-    MaskedMaxPooling,
-    MaskedMeanPooling,
-    ScalarMix,
-    SelfAttentivePooling,
-    TransformerEncoder,
-)
+from kerasbert.keras3 import layers as layers_module
+from kerasbert.keras3.layers import TransformerEncoder
 from kerasbert.keras3.models.heads import ScaledSigmoid
 from kerasbert.model_arguments import check_model_arguments, takes_model_arguments
-from kerasbert.tasks import NUM_STARS, check_task
+from kerasbert.tasks import check_task
 
 __all__ = ["MODEL_INPUTS", "build_feature_model", "build_rating_model", "model_inputs", "rating_analysis_model",
            "scalar_mix_weights"]
@@ -38,28 +31,11 @@ def _encoder(checkpoint, mode, top_k):
     return TransformerEncoder(backbone, mode=mode, top_k=top_k, name="encoder")
 
 
-def _mix(hidden_states, layers):
-    if layers == "scalar_mix":
-        return ScalarMix(name="scalar_mix")(hidden_states)
-    if isinstance(layers, (list, tuple)):
-        return ScalarMix(layer_indices=list(layers), name="scalar_mix")(hidden_states)
-    if layers in LAYER_STRATEGIES:
-        return LayerSelection(layers, name="layer_selection")(hidden_states)
-    raise ValueError("layers must be 'scalar_mix', a list of layer indices, or one of %s; got %r"
-                     % (", ".join(LAYER_STRATEGIES), layers))
-
-
-def _pool(sequence, pooling, pool_kwargs):
-    if pooling == "self_attentive":
-        return SelfAttentivePooling(name="pooling", **pool_kwargs)(sequence, return_attention_scores=True)
-    poolers = {"cls": CLSPooling, "mean": MaskedMeanPooling, "max": MaskedMaxPooling}
-    return poolers[pooling](name="pooling")(sequence), None
-
-
 def _encode_and_pool(checkpoint, mode, top_k, layers, pooling, pool_kwargs):
     inputs = model_inputs()
     hidden_states = _encoder(checkpoint, mode, top_k)(inputs)["hidden_states"]
-    pooled, attention = _pool(_mix(hidden_states, layers), pooling, pool_kwargs)
+    pooled, attention = builder_rules.pool(layers_module, builder_rules.mix(layers_module, hidden_states, layers),
+                                           pooling, pool_kwargs)
     return inputs, pooled, attention
 
 
@@ -93,17 +69,7 @@ def build_rating_model(checkpoint, task="classification", name=None, **model_arg
     pool_kwargs = {key: values[key] for key in ("attention_units", "num_hops", "penalty_coefficient", "merge_hops")}
     inputs, pooled, _ = _encode_and_pool(checkpoint, values["mode"], values["top_k"], values["layers"],
                                          values["pooling"], pool_kwargs)
-    x = pooled
-    for index, units in enumerate(values["hidden_units"] or ()):
-        x = keras.layers.Dropout(values["dropout"], name="head_dropout_%d" % index)(x)
-        x = keras.layers.Dense(units, activation="gelu", name="head_dense_%d" % index)(x)
-    x = keras.layers.Dropout(values["dropout"], name="head_dropout_out")(x)
-    if task == "classification":
-        logits = keras.layers.Dense(NUM_STARS, name="logits")(x)
-        outputs = keras.layers.Activation("softmax", dtype="float32", name="stars")(logits)
-    else:
-        low, high = (float(v) for v in values["score_range"])
-        outputs = ScaledSigmoid(low, high, name="stars")(keras.layers.Dense(1, name="logit")(x))
+    outputs = builder_rules.head(keras, pooled, task, values, ScaledSigmoid)
     return keras.Model(inputs, outputs, name=name or "rating_%s_%s" % (task, values["mode"]))
 
 
@@ -117,14 +83,7 @@ def build_feature_model(checkpoint, layers="last", pooling="mean", name="feature
 
 def rating_analysis_model(model):
     """The rating model's outputs plus its pooled features (and attention), sharing the weights."""
-    model = getattr(model, "network", model)
-    pooling_output = model.get_layer("pooling").output
-    outputs = {"stars": model.output}
-    if isinstance(pooling_output, (list, tuple)):
-        outputs["features"], outputs["attention"] = pooling_output
-    else:
-        outputs["features"] = pooling_output
-    return keras.Model(model.inputs, outputs, name=model.name + "_analysis")
+    return builder_rules.analysis_model(keras, model)
 
 
 def scalar_mix_weights(model):

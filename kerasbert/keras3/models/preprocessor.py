@@ -33,30 +33,13 @@ from kerasbert.data.encoding import (
 from kerasbert.data.title_sampling import TitleSampling
 from kerasbert.defaults import DEFAULT_BATCH_SIZE, DEFAULT_MAX_LENGTH
 from kerasbert.errors import CheckpointError
+from kerasbert.rating_task import as_text_list, is_raw_text  # noqa: F401  (re-exported)
 from kerasbert.tasks import check_task
 
 __all__ = ["JsonTokenizer", "RatingPreprocessor", "TextBatches", "for_backend", "is_raw_text"]
 
 TOKENIZER_FILE = "tokenizer.json"
 SPECIAL_TOKENS_FILE = "special_tokens_map.json"
-
-
-def is_raw_text(x):
-    """True for a string or a 1-D sequence holding strings (list, tuple, array, Series)."""
-    if isinstance(x, (str, bytes)):
-        return True
-    if isinstance(x, (list, tuple)):
-        values = x
-    elif hasattr(x, "tolist") and getattr(x, "ndim", None) == 1:
-        values = x.tolist()
-    else:
-        return False
-    return any(isinstance(v, (str, bytes)) for v in values)
-
-
-def as_text_list(x):
-    """A string or a 1-D sequence of them as a list."""
-    return [x] if isinstance(x, (str, bytes)) else (list(x) if isinstance(x, (list, tuple)) else x.tolist())
 
 
 def _pad_token(folder):
