@@ -639,6 +639,9 @@ def build_parser():
     parser.add_argument("--out", default=None, help="output folder (default runs/bench_douban_quality, "
                                                     "or DIR with --rescore)")
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--compare", nargs=2, metavar=("A", "B"), default=None,
+                        help="with --rescore: the paired title-bootstrap difference A - B of two saved methods "
+                             "(e.g. the same recipe on two roads), written to compare_A_vs_B.md")
     return parser
 
 
@@ -655,7 +658,43 @@ def rescore(args):
                        "titles": int(first["movie"].nunique())}}}
     os.makedirs(out, exist_ok=True)
     print(write_outputs(out, setup, predictions, methods_info, args.cap_per_title, args.n_boot, args.seed))
+    if args.compare:
+        print(compare_methods(out, predictions, args.compare, args.cap_per_title, args.n_boot, args.seed))
     return 0
+
+
+def compare_methods(out, predictions, pair, cap_per_title, n_boot, seed):
+    """A Markdown table of A - B (every row, capped per title, title mean), paired over resampled titles."""
+    missing = [name for name in pair if name not in predictions]
+    if missing:
+        raise SystemExit("--compare: no saved predictions for %s (have: %s)" % (", ".join(missing),
+                                                                                 ", ".join(sorted(predictions))))
+    (a_name, a), (b_name, b) = [(name, predictions[name]) for name in pair]
+    if len(a) != len(b) or not np.array_equal(a["star"].to_numpy(), b["star"].to_numpy()):
+        raise SystemExit("--compare: %s and %s score different rows" % tuple(pair))
+    a_pred, a_task, a_score = _score_args(a)
+    b_pred, b_task, b_score = _score_args(b)
+    stars, titles = a["star"].to_numpy(), a["movie"].to_numpy()
+    a_scores = title_scores(stars, a_pred, titles, a_task, y_score=a_score, cap_per_title=cap_per_title,
+                            n_boot=n_boot, seed=seed)
+    b_scores = title_scores(stars, b_pred, titles, b_task, y_score=b_score, cap_per_title=cap_per_title,
+                            n_boot=n_boot, seed=seed)
+    difference = paired_difference(stars, a_pred, b_pred, titles, a_task, a_score=a_score, b_score=b_score,
+                                   b_task=b_task, cap_per_title=cap_per_title, n_boot=n_boot, seed=seed)
+    lines = ["| weighting | metric | %s | %s | A − B [paired 95%% interval] |" % (a_name, b_name), "|---|---|---|---|---|"]
+    for weighting in ("rows", "capped", "title_mean"):
+        for metric in ("accuracy", "mae", "rmse"):
+            if metric in difference.get(weighting, {}):
+                lines.append("| %s | %s | %s | %s | %s |" % (weighting, metric, _cell(a_scores[weighting][metric]),
+                                                              _cell(b_scores[weighting][metric]),
+                                                              _signed_cell(difference[weighting][metric])))
+    agreement = float(np.mean(a_pred == b_pred))
+    text = "\n".join(["A = %s, B = %s; %d rows, %d titles; the same star on %.1f%% of the rows." % (
+        a_name, b_name, len(a), len(set(titles)), 100 * agreement), ""] + lines)
+    from kerasbert.utils.io import atomic_write_text
+
+    atomic_write_text(os.path.join(out, "compare_%s_vs_%s.md" % (a_name, b_name)), text + "\n")
+    return text
 
 
 def main(argv=None):

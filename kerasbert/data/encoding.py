@@ -21,7 +21,7 @@ from kerasbert.checkpoints import load_tokenizer
 from kerasbert.errors import LabelError
 from kerasbert.tasks import MAX_STAR, MIN_STAR, check_task, labels_from_stars
 
-__all__ = ["LENGTH_BUCKET", "as_text", "outputs_in_row_order", "bucketed_batches", "default_bucket_boundaries", "encode_labels",
+__all__ = ["LENGTH_BUCKET", "as_text", "outputs_in_row_order", "padded_width", "bucketed_batches", "default_bucket_boundaries", "encode_labels",
            "encode_texts", "pad_id", "pad_token_ids", "resolve_tokenizer", "row_slices", "sorted_batches"]
 
 LENGTH_BUCKET = 16  # inference batch widths are rounded up to a multiple of this: few distinct shapes
@@ -171,6 +171,12 @@ def default_bucket_boundaries(max_length):
 
 
 
+def padded_width(longest, max_length):
+    """The width a batch is padded to: its longest row rounded up to a multiple of `LENGTH_BUCKET`, at most
+    `max_length`, so there are few distinct shapes (XLA compiles one program per shape)."""
+    return int(min(max_length, -(-int(longest) // LENGTH_BUCKET) * LENGTH_BUCKET))
+
+
 def sorted_batches(lengths, batch_size, max_length, fixed_length=False):
     """(rows, width) of each inference batch: rows sorted by length; width their longest, rounded up."""
     lengths = np.asarray(lengths, dtype=np.int64)
@@ -180,8 +186,7 @@ def sorted_batches(lengths, batch_size, max_length, fixed_length=False):
         if fixed_length:
             yield rows, max_length
         else:
-            longest = int(lengths[rows].max())
-            yield rows, int(min(max_length, -(-longest // LENGTH_BUCKET) * LENGTH_BUCKET))
+            yield rows, padded_width(lengths[rows].max(), max_length)
 
 
 def bucketed_batches(lengths, batch_size, boundaries, rng=None, drop_remainder=False):

@@ -99,3 +99,19 @@ def test_bad_arguments():
     with pytest.raises(ValueError, match="mode must be"):
         TransformerEncoder(tiny_backbone(), mode="half")
     assert os.environ["KERAS_BACKEND"] == keras.backend.backend()
+
+
+def test_an_xlm_roberta_backbone_gives_its_own_output_and_trains_its_top_block():
+    keras.utils.set_random_seed(2)
+    backbone = keras_hub.models.XLMRobertaBackbone(vocabulary_size=16, num_layers=2, num_heads=2, hidden_dim=8,
+                                                   intermediate_dim=12, dropout=0.0, max_sequence_length=16)
+    encoder = TransformerEncoder(backbone, exact_gelu=False)
+    hidden = states(encoder)
+    assert len(hidden) == 3
+    sequence = backbone({"token_ids": IDS, "padding_mask": MASK})
+    np.testing.assert_allclose(hidden[-1], ops.convert_to_numpy(sequence), rtol=1e-5, atol=1e-5)
+    top = TransformerEncoder(backbone, mode="top_k", top_k=1)
+    assert top.trainable_weights and all("transformer_layer_1" in w.path for w in top.trainable_weights)
+    full = TransformerEncoder(backbone, mode="full")
+    assert any("embeddings" in w.path for w in full.trainable_weights)
+    assert len({id(w) for w in full.trainable_weights}) == len(full.trainable_weights)

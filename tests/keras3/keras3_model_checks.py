@@ -134,15 +134,17 @@ def test_top_k_trains_only_the_top_block_and_the_head():
     assert changed and all("transformer_layer_1" in path for path in changed)
 
 
-@pytest.mark.parametrize("mode, top_k", [("frozen", None), ("top_k", 1)])
-def test_the_encoder_cache_gives_the_whole_models_outputs_and_trains_its_weights(mode, top_k, tmp_path,
-                                                                                 monkeypatch):
+@pytest.mark.parametrize("mode, top_k, layers, pooling", [("frozen", None, "scalar_mix", "self_attentive"),
+                                                          ("top_k", 1, "scalar_mix", "self_attentive"),
+                                                          ("top_k", 1, "last", "mean")])
+def test_the_encoder_cache_gives_the_whole_models_outputs_and_trains_its_weights(mode, top_k, layers, pooling,
+                                                                                 tmp_path, monkeypatch):
     from kerasbert.data.encoding import default_bucket_boundaries, pad_token_ids
     from kerasbert.keras3.models import CachedBatches, cached_batches, model_on_cache
     from kerasbert.training.encoder_cache import build_or_load_cache, cache_plan
 
     monkeypatch.setenv("KERASBERT_ENCODER_CACHE", str(tmp_path))
-    model = tiny_model(mode=mode, top_k=top_k, layers="scalar_mix", dropout=0.0)
+    model = tiny_model(mode=mode, top_k=top_k, layers=layers, pooling=pooling, dropout=0.0)
     network = model.network
     plan = cache_plan(network)
     assert plan.start == (2 if mode == "frozen" else 1)
@@ -163,3 +165,32 @@ def test_the_encoder_cache_gives_the_whole_models_outputs_and_trains_its_weights
     assert changed and any("logits" in path for path in changed)  # the network's own weights trained
     assert all("transformer_layer_0" not in path and "embedding" not in path for path in changed)
     assert any("transformer_layer_1" in path for path in changed) == (mode == "top_k")
+
+
+def test_a_hub_id_maps_to_keras_hubs_hf_handle_and_its_tokenizer_json(tmp_path, monkeypatch):
+    """Where a hub is reachable: `owner/name` loads as `hf://owner/name`, its tokenizer.json downloaded (faked here)."""
+    import huggingface_hub
+
+    from kerasbert.checkpoints.keras_hub_files import keras_hub_source
+    from kerasbert.keras3.models.preprocessor import resolve_json_tokenizer
+
+    assert keras_hub_source("intfloat/multilingual-e5-small") == "hf://intfloat/multilingual-e5-small"
+    assert keras_hub_source("bert_base_en") == "bert_base_en"  # a keras-hub preset name
+    tiny_tokenizer().save(str(tmp_path))
+    asked = []
+
+    def download(repo_id, filename):
+        asked.append((repo_id, filename))
+        path = tmp_path / filename
+        if not path.exists():
+            raise FileNotFoundError(filename)
+        return str(path)
+
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", download)
+    tokenizer = resolve_json_tokenizer("someone/tiny-bert")
+    assert asked[0] == ("someone/tiny-bert", "tokenizer.json") and tokenizer.pad_token_id == 0
+    monkeypatch.setattr(huggingface_hub, "hf_hub_download", lambda *a: (_ for _ in ()).throw(OSError("offline")))
+    from kerasbert.errors import CheckpointError
+
+    with pytest.raises(CheckpointError, match="cannot download its tokenizer.json .offline"):
+        resolve_json_tokenizer("someone/tiny-bert")

@@ -1,12 +1,19 @@
-"""A keras-hub BERT backbone as a Keras 3 layer that returns every hidden state."""
+"""A keras-hub BERT or XLM-R backbone as a Keras 3 layer that returns every hidden state."""
 
 import keras
 from keras import ops
 
 from kerasbert.encoder_modes import TRAINABLE_MODES, check_mode, first_trainable_block  # noqa: F401
 
-# The layers of a keras-hub BERT-type backbone below its transformer blocks.
-EMBEDDING_LAYERS = ("token_embedding", "position_embedding", "segment_embedding", "embeddings_layer_norm")
+# The layers below the transformer blocks: BERT's (token, position, segment embeddings) or
+# RoBERTa / XLM-R's (one token-and-position `embeddings` layer), then the layer norm.
+EMBEDDING_LAYERS = ("token_embedding", "position_embedding", "segment_embedding", "embeddings",
+                    "embeddings_layer_norm")
+UNUSED_LAYERS = ("pooled_dense",)  # BERT's pooler: never used, the hidden states are pooled
+
+
+def _layer_names(backbone):
+    return {layer.name for layer in backbone.layers}
 
 
 def _load_backbone(backbone):
@@ -15,19 +22,23 @@ def _load_backbone(backbone):
 
         return keras_hub.models.Backbone.from_preset(backbone)
     if not isinstance(backbone, keras.Model) or not hasattr(backbone, "transformer_layers"):
-        raise TypeError("backbone must be a keras-hub BERT-type backbone or a preset/folder name, got %r"
+        raise TypeError("backbone must be a keras-hub BERT or XLM-R backbone or a preset/folder name, got %r"
                         % (backbone,))
+    if not {"segment_embedding", "embeddings"} & _layer_names(backbone):
+        raise TypeError("%s: only BERT-type (token, position and segment embeddings) and RoBERTa/XLM-R-type "
+                        "(token-and-position embeddings) backbones are supported" % type(backbone).__name__)
     return backbone
 
 
 @keras.saving.register_keras_serializable(package="kerasbert")
 class TransformerEncoder(keras.layers.Layer):
-    """A keras-hub BERT-type backbone exposing all L+1 hidden states (the Keras 3 `TransformerEncoder`).
+    """A keras-hub BERT or XLM-R backbone exposing all L+1 hidden states (the Keras 3 `TransformerEncoder`).
 
     The same contract as `kerasbert.layers.TransformerEncoder` on the tf-keras road.
 
     Args:
-        backbone: a `keras_hub.models.BertBackbone` (or a subclass), or a preset
+        backbone: a `keras_hub.models.BertBackbone` or `XLMRobertaBackbone`
+            (`RobertaBackbone`; subclasses too), or a preset
             name / local folder for `keras_hub.models.Backbone.from_preset`
             (`kerasbert.checkpoints.keras_hub_files.keras_hub_checkpoint(spec)`
             makes one from a kerasbert spec).
@@ -90,7 +101,7 @@ class TransformerEncoder(keras.layers.Layer):
         if not 0.0 < decay <= 1.0:
             raise ValueError("layer-wise decay must be in (0, 1], got %r" % (decay,))
         factors = {}
-        for name in EMBEDDING_LAYERS:
+        for name in self._embedding_layers():
             for variable in self.backbone.get_layer(name).weights:
                 factors[variable.path] = decay ** (self.num_layers + 1)
         for index, block in enumerate(self.backbone.transformer_layers):
@@ -98,13 +109,20 @@ class TransformerEncoder(keras.layers.Layer):
                 factors[variable.path] = decay ** (self.num_layers - index)
         return factors
 
+    def _embedding_layers(self):
+        present = _layer_names(self.backbone)
+        # BERT's token_embedding is also an attribute of RoBERTa's `embeddings`; list each weight once.
+        names = [name for name in EMBEDDING_LAYERS if name in present]
+        return [name for name in names if not (name == "token_embedding" and "embeddings" in present)]
+
     def _apply_trainability(self):
         # Defined positively: the backbone stays open and each of its parts is opened or closed.
         self.backbone.trainable = True
         opened = self.mode == "full"
-        for name in EMBEDDING_LAYERS:
+        for name in self._embedding_layers():
             self.backbone.get_layer(name).trainable = opened
-        self.backbone.get_layer("pooled_dense").trainable = False  # never used: the hidden states are pooled
+        for name in set(UNUSED_LAYERS) & _layer_names(self.backbone):
+            self.backbone.get_layer(name).trainable = False
         for index, block in enumerate(self.backbone.transformer_layers):
             block.trainable = index >= self.first_trainable_block
 
@@ -119,9 +137,13 @@ class TransformerEncoder(keras.layers.Layer):
     def embed(self, input_ids, token_type_ids=None, training=False):
         """`hidden_states[0]`, the embedding output. `(batch, time)` -> `(batch, time, hidden)`."""
         backbone = self.backbone
-        tokens = backbone.token_embedding(input_ids)
-        segments = backbone.segment_embedding(ops.zeros_like(input_ids) if token_type_ids is None else token_type_ids)
-        x = backbone.embeddings_add((tokens, backbone.position_embedding(tokens), segments))
+        if hasattr(backbone, "segment_embedding"):  # BERT
+            tokens = backbone.token_embedding(input_ids)
+            segments = backbone.segment_embedding(ops.zeros_like(input_ids) if token_type_ids is None
+                                                  else token_type_ids)
+            x = backbone.embeddings_add((tokens, backbone.position_embedding(tokens), segments))
+        else:  # RoBERTa / XLM-R: token and position embeddings in one layer, no segments
+            x = backbone.embeddings(input_ids)
         embedding_training = bool(training) and self.mode == "full"
         return backbone.embeddings_dropout(backbone.embeddings_layer_norm(x), training=embedding_training)
 

@@ -10,7 +10,7 @@ import keras
 import numpy as np
 from keras import ops
 
-from kerasbert.data.encoding import bucketed_batches, default_bucket_boundaries, encode_labels
+from kerasbert.data.encoding import bucketed_batches, default_bucket_boundaries, encode_labels, padded_width
 from kerasbert.data.title_sampling import TitleSampling
 from kerasbert.keras3.models.preprocessor import for_backend
 
@@ -80,7 +80,8 @@ def _head_chain(model, encoder_name):
     previous = layers[position]
     for layer in chain:
         produced = {id(t) for t in keras.tree.flatten(previous.output)}
-        if not all(id(t) in produced for t in keras.tree.flatten(layer.input)):
+        # Keras 3 records a propagated mask as an input of the layer that reads it: masks may come from elsewhere.
+        if not all(id(t) in produced or t.dtype == "bool" for t in keras.tree.flatten(layer.input)):
             raise ValueError("the layers after %r are not a single chain; train without the cache" % encoder_name)
         previous = layer
     return chain
@@ -111,8 +112,10 @@ class CachedBatches(keras.utils.PyDataset):
     batches (`kerasbert.keras3.models.TextBatches`).
     """
 
-    def __init__(self, store, targets, batch_size, shuffle, seed, sampling, boundaries, drop_remainder=False):
+    def __init__(self, store, targets, batch_size, shuffle, seed, sampling, boundaries, drop_remainder=False,
+                 max_length=None):
         super().__init__()
+        self.max_length = max_length
         self.store, self.targets, self.batch_size = store, tuple(targets), int(batch_size)
         self.shuffle, self.sampling, self.boundaries = bool(shuffle), sampling, list(boundaries)
         self.drop_remainder = bool(drop_remainder)
@@ -133,7 +136,9 @@ class CachedBatches(keras.utils.PyDataset):
 
     def __getitem__(self, index):
         rows = self.epoch_batches[index]
-        states = self.store.gather(rows)
+        longest = int(self.lengths[rows].max())
+        width = longest if self.max_length is None else max(padded_width(longest, self.max_length), longest)
+        states = self.store.gather(rows, time=width)  # few shapes, so XLA compiles few programs
         mask = (np.arange(states.shape[1])[None, :] < self.lengths[rows][:, None]).astype(np.int32)
         features = {"cached_states": states, "attention_mask": mask}
         return (features,) + tuple(column[rows] for column in self.targets) if self.targets else features
@@ -156,4 +161,5 @@ def cached_batches(store, labels=None, task="classification", batch_size=32, max
     sampling = None
     if rows_per_title is not None:
         sampling = TitleSampling.build(list(titles), store.row_lengths, rows_per_title, boundaries)
-    return for_backend(CachedBatches(store, targets, batch_size, shuffle, seed, sampling, boundaries, drop_remainder))
+    return for_backend(CachedBatches(store, targets, batch_size, shuffle, seed, sampling, boundaries, drop_remainder,
+                                     max_length))

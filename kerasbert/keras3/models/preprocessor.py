@@ -28,6 +28,7 @@ from kerasbert.data.encoding import (
     encode_texts,
     pad_id,
     pad_token_ids,
+    padded_width,
     row_slices,
 )
 from kerasbert.data.title_sampling import TitleSampling
@@ -112,13 +113,21 @@ class JsonTokenizer:
 
 
 def resolve_json_tokenizer(tokenizer):
-    """A `JsonTokenizer` as is, or one read from a checkpoint: a kerasbert spec or a folder."""
+    """A `JsonTokenizer` as is, or one read from a checkpoint: a kerasbert spec, a folder, or a hub id."""
     if isinstance(tokenizer, JsonTokenizer):
         return tokenizer
     if isinstance(tokenizer, (str, os.PathLike)):
         from kerasbert.checkpoints import resolve_checkpoint
+        from kerasbert.checkpoints.registry import find_builtin
+        from kerasbert.checkpoints.keras_hub_files import hub_tokenizer_folder
 
-        folder = os.fspath(tokenizer) if os.path.isdir(tokenizer) else resolve_checkpoint(os.fspath(tokenizer))
+        name = os.fspath(tokenizer)
+        if os.path.isdir(name):
+            folder = name
+        elif find_builtin(name) is None and (name.startswith("hf://") or "/" in name):
+            folder = hub_tokenizer_folder(name)  # a hub id, where a hub is reachable
+        else:
+            folder = resolve_checkpoint(name)
         if not os.path.isdir(folder):
             raise CheckpointError("%s: the Keras 3 road reads its tokenizer from a local folder or a kerasbert "
                                   "spec; pass tokenizer=JsonTokenizer(...)" % (tokenizer,))
@@ -170,7 +179,8 @@ class TextBatches(keras.utils.PyDataset):
 
     def __getitem__(self, index):
         batch = self.epoch_batches[index]
-        width = self.max_length if self.fixed_length else None
+        # Widths rounded up to a multiple of 16: few shapes, so XLA compiles few programs.
+        width = self.max_length if self.fixed_length else padded_width(self.lengths[batch].max(), self.max_length)
         features = pad_token_ids([self.rows[i] for i in batch], self.pad, width=width)
         if not self.targets:
             return features
