@@ -103,3 +103,13 @@ def test_a_recipe_runs_on_jax_and_its_folder_predicts_as_its_report(tmp_path, de
     assert len(predicted) == len(report) == 60
     assert (predicted["predicted_star"].to_numpy() == report["predicted_star"].to_numpy()).all()
     assert abs(predicted["p_1"].to_numpy() - report["p1"].to_numpy()).max() < 1e-5
+    # analyze reads the Keras 3 folder too: attention maps from the keras-hub blocks, the layer mix and probe.
+    attention = run([sys.executable, "-m", "kerasbert", "analyze", "attention", str(out), "--text", "剧情很好，演员一般",
+                     "--out", str(tmp_path / "attention")], "jax")
+    assert attention.returncode == 0, attention.stderr[-3000:]
+    for name in ("text1_heads.png", "text1_raw_rollout_flow.png", "text1_first_and_pooled.png", "report.md"):
+        assert (tmp_path / "attention" / name).is_file(), name
+    layers = run([sys.executable, "-m", "kerasbert", "analyze", "layers", str(out), "--data", str(demo_sample_csv),
+                  "--train-rows", "40", "--val-rows", "20", "--out", str(tmp_path / "layers")], "jax")
+    assert layers.returncode == 0, layers.stderr[-3000:]
+    assert (tmp_path / "layers" / "scalar_mix_weights.png").is_file()
