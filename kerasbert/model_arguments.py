@@ -11,9 +11,11 @@ import inspect
 from kerasbert.encoder_modes import check_mode
 from kerasbert.errors import ArgumentError
 from kerasbert.layer_strategies import LAYER_STRATEGIES
+from kerasbert.limits import choice, integer, number
 
-__all__ = ["DEFAULT_SCORE_RANGE", "HOP_MERGES", "MODEL_ARGUMENTS", "POOLINGS", "check_model_arguments",
-           "model_defaults", "takes_model_arguments"]
+__all__ = ["DEFAULT_SCORE_RANGE", "HOP_MERGES", "MODEL_ARGUMENTS", "MODEL_LIMITS", "POOLINGS",
+           "check_encoder_limits", "check_model_arguments", "model_defaults", "takes_model_arguments",
+           "usable_positions"]
 
 # The regression head's output range. Wider than the stars 1-5, so that the
 # sigmoid need not saturate to reach the common 1 and 5 star labels;
@@ -35,6 +37,20 @@ MODEL_ARGUMENTS = {
     "penalty_coefficient": 1.0,
     "merge_hops": "flatten",
     "score_range": DEFAULT_SCORE_RANGE,  # regression: low + (high - low) * sigmoid(logit)
+}
+
+# The range of each numeric or named model argument (`kerasbert.limits`); `top_k` is also checked against
+# the encoder's block count once the checkpoint is read (`check_encoder_limits`).
+MODEL_LIMITS = {
+    "mode": choice("frozen", "full", "top_k"),
+    "top_k": integer(0, 1000).or_none(),
+    "pooling": choice(*POOLINGS),
+    "hidden_units": integer(1, 65536),  # each width
+    "dropout": number(0.0, 1.0, high_open=True),
+    "attention_units": integer(1, 65536),
+    "num_hops": integer(1, 1024),
+    "penalty_coefficient": number(0.0, 1e6),
+    "merge_hops": choice(*HOP_MERGES),
 }
 
 
@@ -62,8 +78,8 @@ def takes_model_arguments(builder):
 def check_model_arguments(**arguments):
     """The arguments with the defaults filled in; an `ArgumentError` (a `ValueError`) naming the first bad one.
 
-    Checks what can be checked before the encoder is loaded; the encoder
-    itself checks `top_k` against its block count.
+    Checks what can be checked before the encoder is loaded; `check_encoder_limits`
+    checks `top_k` and the length against the encoder once its checkpoint is read.
     """
     unknown = sorted(set(arguments) - set(MODEL_ARGUMENTS))
     if unknown:
@@ -73,28 +89,39 @@ def check_model_arguments(**arguments):
         _check_type(key, value, MODEL_ARGUMENTS[key])
     values = dict(MODEL_ARGUMENTS, **arguments)
     check_mode(values["mode"], values["top_k"])
-    choices = (("pooling", POOLINGS), ("merge_hops", HOP_MERGES))
-    for key, allowed in choices:
-        if values[key] not in allowed:
-            raise ArgumentError(key, "%s must be one of %s, got %r" % (key, ", ".join(allowed), values[key]))
+    for key, limit in MODEL_LIMITS.items():
+        for value in (values[key] or ()) if key == "hidden_units" else (values[key],):
+            limit.check(key, value)
     layers = values["layers"]
     if isinstance(layers, str) and not (layers == "scalar_mix" or layers in LAYER_STRATEGIES):
         raise ArgumentError("layers", "layers must be 'scalar_mix', a list of layer indices, or one of %s; got %r"
                             % (", ".join(LAYER_STRATEGIES), layers))
-    if not 0.0 <= float(values["dropout"]) < 1.0:
-        raise ArgumentError("dropout", "dropout must be in [0, 1), got %r" % (values["dropout"],))
-    if any(int(units) < 1 for units in values["hidden_units"] or ()):
-        raise ArgumentError("hidden_units", "hidden_units must be positive widths, got %r" % (values["hidden_units"],))
-    for key in ("attention_units", "num_hops"):
-        if int(values[key]) < 1:
-            raise ArgumentError(key, "%s must be >= 1, got %r" % (key, values[key]))
-    if float(values["penalty_coefficient"]) < 0:
-        raise ArgumentError("penalty_coefficient", "penalty_coefficient must be >= 0, got %r"
-                            % (values["penalty_coefficient"],))
     low, high = (float(v) for v in values["score_range"])
     if not low < high:
         raise ArgumentError("score_range", "score_range must have low < high, got %r" % (values["score_range"],))
     return values
+
+
+# RoBERTa-style models count positions from the padding index + 1: two rows of their table are never used.
+POSITION_OFFSETS = {"roberta": 2, "xlm-roberta": 2, "camembert": 2}
+
+
+def usable_positions(config):
+    """Tokens per text a Hugging Face config's position embeddings allow."""
+    return int(config.max_position_embeddings) - POSITION_OFFSETS.get(getattr(config, "model_type", ""), 0)
+
+
+def check_encoder_limits(max_length, num_positions, top_k=None, num_layers=None, checkpoint=None):
+    """An `ArgumentError` when `max_length` or `top_k` exceed what the encoder has (read from its checkpoint).
+
+    `num_positions` counts the usable positions (XLM-R's two padding offsets already taken off).
+    """
+    where = " of %s" % checkpoint if checkpoint else ""
+    if num_positions is not None and max_length is not None and int(max_length) > int(num_positions):
+        raise ArgumentError("max_length", "max_length %d is above the %d positions of the encoder%s"
+                            % (max_length, num_positions, where))
+    if num_layers is not None and top_k is not None and int(top_k) > int(num_layers):
+        raise ArgumentError("top_k", "top_k %d is above the %d blocks of the encoder%s" % (top_k, num_layers, where))
 
 
 def _is_int(value):

@@ -7,11 +7,15 @@ code of its own: raw strings become the preprocessor's dataset, and the
 rest is Keras' own `fit` / `evaluate` / `predict`.
 """
 
+import numpy as np
+
 from kerasbert import compile_rules
 from kerasbert.defaults import DEFAULT_BATCH_SIZE, DEFAULT_MAX_LENGTH
+from kerasbert.errors import ArgumentError
+from kerasbert.model_arguments import check_encoder_limits
 from kerasbert.tasks import output_width, stars_from_outputs
 
-__all__ = ["RatingTask", "as_text_list", "is_raw_text"]
+__all__ = ["RatingTask", "as_text_list", "is_raw_text", "raw_texts"]
 
 
 def is_raw_text(x):
@@ -36,6 +40,22 @@ def as_text_list(x):
     return [x] if isinstance(x, (str, bytes)) else (list(x) if isinstance(x, (list, tuple)) else x.tolist())
 
 
+def raw_texts(x, method):
+    """`x` as a list of texts when it is raw text (an empty sequence gives `[]`), None for what Keras reads
+    itself (a dataset, a dict of arrays); an `ArgumentError` for None or a sequence holding no text."""
+    if x is None:
+        raise ArgumentError("x", "%s needs texts (a string or a list of strings), got None" % method)
+    if is_raw_text(x):
+        return as_text_list(x)
+    if isinstance(x, (list, tuple)) or (hasattr(x, "tolist") and getattr(x, "ndim", None) == 1):
+        items = as_text_list(x)
+        if not items:
+            return []
+        raise ArgumentError("x", "%s takes texts (strings); item 0 is %s %r" % (method, type(items[0]).__name__,
+                                                                               items[0]))
+    return None
+
+
 class RatingTask:
     """Raw-text `fit` / `evaluate` / `predict` and the compile rule, for a network with its preprocessor."""
 
@@ -54,6 +74,9 @@ class RatingTask:
         if width != expected:
             raise ValueError("the preprocessor's task is %s, which needs a network output of width %d; got %r"
                              % (preprocessor.task, expected, None if output is None else tuple(output.shape)))
+        encoder = next((layer for layer in network.layers if hasattr(layer, "max_positions")), None)
+        self.max_positions = None if encoder is None else encoder.max_positions
+        check_encoder_limits(preprocessor.max_length, self.max_positions)
         self.network = network
         self.preprocessor = preprocessor
         self.built = True  # the network is built; this wrapper has no weights of its own
@@ -95,6 +118,13 @@ class RatingTask:
     @property
     def max_length(self):
         return self.preprocessor.max_length
+
+    def inference_length(self, max_length=None):
+        """Tokens per text for inference: `max_length`, default the model's, within the encoder's positions."""
+        if max_length is None:
+            return self.max_length
+        check_encoder_limits(int(max_length), self.max_positions)
+        return int(max_length)
 
     def call(self, inputs, training=None):
         return self.network(inputs, training=training)
@@ -159,21 +189,36 @@ class RatingTask:
         if validation_data is not None:
             validation_data = self._raw_validation(validation_data, kwargs.get("validation_batch_size")
                                                    or batch_size)
-        if is_raw_text(x):
+        texts = raw_texts(x, "fit")
+        if texts is not None:
+            if not texts:
+                raise ArgumentError("x", "fit needs at least one text, got an empty sequence")
             for unsupported in ("validation_split", "sample_weight"):
                 if kwargs.get(unsupported):
                     raise ValueError("%s is not supported with raw texts; build a dataset with "
                                      "model.preprocessor.dataset(...)" % unsupported)
-            x, y, batch_size = self._raw_dataset(x, y, batch_size, shuffle=shuffle), None, None
+            x, y, batch_size = self._raw_dataset(texts, y, batch_size, shuffle=shuffle), None, None
         return super().fit(x, y, batch_size=batch_size, validation_data=validation_data, shuffle=shuffle,
                            **kwargs)
 
     def evaluate(self, x=None, y=None, batch_size=None, **kwargs):
-        if is_raw_text(x):
+        texts = raw_texts(x, "evaluate")
+        if texts is not None:
+            if not texts:
+                raise ArgumentError("x", "evaluate needs at least one text, got an empty sequence")
             if y is None:
                 raise ValueError("evaluate on raw texts needs their stars: evaluate(texts, stars)")
-            x, y, batch_size = self._raw_dataset(x, y, batch_size), None, None
+            x, y, batch_size = self._raw_dataset(texts, y, batch_size), None, None
         return super().evaluate(x, y, batch_size=batch_size, **kwargs)
+
+    def predict(self, x, batch_size=None, **kwargs):
+        """`(n, 5)` probabilities or `(n, 1)` scores of raw texts (in their order), or Keras' predict of a dataset."""
+        texts = raw_texts(x, "predict")
+        if texts is None:
+            return super().predict(x, batch_size=batch_size, **kwargs)
+        if not texts:
+            return np.zeros((0, output_width(self.task)), np.float32)
+        return self.predict_texts_batched(texts, batch_size or DEFAULT_BATCH_SIZE, **kwargs)
 
     def predict_stars(self, x, **kwargs):
         """Integer stars 1-5: argmax + 1, or the score rounded half up and clipped."""

@@ -19,6 +19,7 @@ FLOORS = {
     "environment": 1,
     "utils": 1,
     "hardware": 1,
+    "limits": 1,
     "_backend": 2,
     "tasks": 3,
     "layer_strategies": 3,
@@ -209,6 +210,8 @@ RULE_HOMES = {
     "the star range as range(1, 6)": (r"range\(1,\s*6\)|arange\(1,\s*6\)", {"tasks.py"}),
     "AdamW's weight-decay exclusions": (r"exclude_from_weight_decay", {"compile_rules.py"}),
     "the weight-decay exclusion list": (r"\"layer_norm\", \"bias\"", {"defaults.py"}),
+    "a range check on a user's number (must be >= / in [)": (r"must be (>=|in \[)", {"limits.py"}),
+    "which texts count as empty (unicodedata categories)": (r"unicodedata\.category", {"data/cleaning.py"}),
 }
 
 

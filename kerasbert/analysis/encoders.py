@@ -15,6 +15,7 @@ from transformers import TFAutoModel
 from kerasbert.checkpoints import load_tokenizer, resolve_checkpoint
 from kerasbert.data.pipeline import pad_id, pad_token_ids
 from kerasbert.errors import CheckpointNotFound
+from kerasbert.model_arguments import check_encoder_limits, usable_positions
 from kerasbert.model_folder import is_model_folder
 from kerasbert.training.roads import load_model_folder, predict_texts, road_of
 from kerasbert.utils.tokens import clean_token, is_special_token
@@ -37,6 +38,14 @@ class LoadedEncoder:
     @property
     def is_trained_model(self):
         return self.rating_model is not None
+
+    @property
+    def max_positions(self):
+        """Tokens per text the encoder's position embeddings allow."""
+        config = self.transformer.config
+        if hasattr(config, "max_positions"):  # a Keras 3 encoder's view
+            return config.max_positions
+        return usable_positions(config)
 
 
 def load_encoder(model_or_checkpoint):
@@ -84,7 +93,7 @@ class Keras3Transformer:
 
         self.encoder = encoder_layer
         self.config = SimpleNamespace(num_hidden_layers=encoder_layer.num_layers,
-                                      hidden_size=encoder_layer.hidden_size)
+                                      hidden_size=encoder_layer.hidden_size, max_positions=encoder_layer.max_positions)
         self._with_attentions = None
 
     def __call__(self, input_ids, attention_mask, output_attentions=False, training=False, **unused):
@@ -124,6 +133,7 @@ class EncodedText:
 
 def encode_texts(encoder, texts, max_length=128, batch_size=16, attentions=False):
     """Run `encoder` (a `LoadedEncoder`) over `texts`: a list of `EncodedText`."""
+    check_encoder_limits(max_length, encoder.max_positions, checkpoint=encoder.source)
     texts = [str(text) for text in texts]
     tokenizer = encoder.tokenizer
     fast = getattr(tokenizer, "is_fast", False)

@@ -3,6 +3,7 @@
 import numpy as np
 
 from kerasbert.analysis.encoders import encode_texts
+from kerasbert.errors import ArgumentError
 from kerasbert.utils.figures import new_figure, save_figure
 
 
@@ -28,7 +29,7 @@ def probe_layers(train_features, train_labels, val_features, val_labels, seed=0)
 
     train_labels, val_labels = np.asarray(train_labels), np.asarray(val_labels)
     if len(np.unique(train_labels)) < 2:
-        raise ValueError("the probe needs at least two classes in the training rows")
+        raise ArgumentError("train_labels", "the probe needs at least two stars among the training rows")
     accuracies = []
     for train_x, val_x in zip(train_features, val_features):
         probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=2000, C=0.1, random_state=seed))

@@ -3,6 +3,7 @@
 import numpy as np
 
 from kerasbert.analysis.vectors import apply_whitening, bert_whitening, word_movers_distance
+from kerasbert.errors import ArgumentError
 
 SENTENCE_METHODS = ("cls", "mean", "first_last_avg")
 
@@ -64,7 +65,7 @@ def text_wmd(item_a, item_b, metric="cosine", layer=-1):
     """Word Mover's Distance between two encoded texts over their content tokens' vectors."""
     positions_a, positions_b = item_a.content_positions(), item_b.content_positions()
     if not positions_a or not positions_b:
-        raise ValueError("WMD needs at least one non-special token in each text")
+        raise ArgumentError("texts", "WMD needs at least one non-special token in each text")
     return word_movers_distance(
         [item_a.tokens[i] for i in positions_a], item_a.hidden_states[layer][positions_a],
         [item_b.tokens[i] for i in positions_b], item_b.hidden_states[layer][positions_b],

@@ -5,7 +5,7 @@ import pandas as pd
 
 from kerasbert.data import find_column, read_table
 from kerasbert.data.reader import text_skip_reason
-from kerasbert.errors import InputError
+from kerasbert.errors import ArgumentError, InputError
 from kerasbert.utils.figures import new_figure, save_figure
 
 TEXT_COLUMNS = ("review", "text", "comment", "sentence", "content")
@@ -78,7 +78,7 @@ def separation_scores(features, labels, seed=0, folds=5, neighbours=5):
     labels = np.asarray(labels)
     folds = int(min(folds, np.bincount(np.unique(labels, return_inverse=True)[1]).min()))
     if folds < 2:
-        raise ValueError("separation_scores needs at least 2 examples of each label")
+        raise ArgumentError("labels", "separation_scores needs at least 2 examples of each label")
     splitter = StratifiedKFold(n_splits=folds, shuffle=True, random_state=seed)
     return {
         "silhouette": float(silhouette_score(features, labels, metric="cosine")),
@@ -86,6 +86,21 @@ def separation_scores(features, labels, seed=0, folds=5, neighbours=5):
         "knn_accuracy": float(cross_val_score(KNeighborsClassifier(neighbours, metric="cosine"), features,
                                               labels, cv=splitter).mean()),
     }
+
+
+MIN_PER_LABEL = 2  # separation_scores' cross-validation needs two folds of each label
+
+
+def too_few_rows(polarity, domain):
+    """Why the geometry cannot be measured on these rows (a sentence), or None when it can."""
+    polarity, domain = np.asarray(polarity), np.asarray(domain)
+    for name in np.unique(domain) if len(domain) else [None]:
+        rows = polarity[domain == name] if name is not None else polarity
+        counts = [int((rows == label).sum()) for label in (0, 1)]
+        if min(counts) < MIN_PER_LABEL:
+            return ("domain %s has %d negative and %d positive rows; the geometry needs at least %d of each"
+                    % (name, counts[0], counts[1], MIN_PER_LABEL))
+    return None
 
 
 def geometry_report(features, polarity, domain, seed=0):

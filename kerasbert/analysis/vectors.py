@@ -4,7 +4,9 @@ from collections import Counter
 
 import numpy as np
 
+from kerasbert.errors import ArgumentError
 from kerasbert.evaluation.metrics import as_finite_array
+from kerasbert.limits import integer
 
 
 def bert_whitening(embeddings, n_components=None):
@@ -17,9 +19,9 @@ def bert_whitening(embeddings, n_components=None):
     vectors = as_finite_array("embeddings", embeddings, ndim=2)
     n, dims = vectors.shape
     if n < 2:
-        raise ValueError(f"embeddings needs at least 2 rows to estimate a covariance, got {n}")
-    if n_components is not None and not 1 <= int(n_components) <= dims:
-        raise ValueError(f"n_components must be in [1, {dims}], got {n_components}")
+        raise ArgumentError("embeddings", f"whitening needs at least 2 texts to estimate a covariance, got {n}")
+    if n_components is not None:
+        integer(1, dims).check("n_components", n_components)
     mu = vectors.mean(axis=0, keepdims=True)
     cov = np.cov(vectors.T)
     u, s, _ = np.linalg.svd(np.atleast_2d(cov))

@@ -15,7 +15,7 @@ import json
 import os
 import shutil
 
-from kerasbert.checkpoints.registry import cache_root, find_builtin, resolve_checkpoint
+from kerasbert.checkpoints.registry import cache_root, find_builtin, looks_like_a_path, resolve_checkpoint
 from kerasbert.errors import CheckpointError
 from kerasbert.utils.io import atomic_directory, atomic_write_json
 
@@ -55,13 +55,14 @@ def keras_hub_source(checkpoint, progress=True):
         return checkpoint if converted else keras_hub_checkpoint(checkpoint, progress=progress)
     if find_builtin(checkpoint) is not None:
         return keras_hub_checkpoint(checkpoint, progress=progress)
+    if looks_like_a_path(checkpoint):
+        resolve_checkpoint(checkpoint)  # the one message for a folder that is not there
     return checkpoint
 
 
 def _is_hub_id(checkpoint):
     """`owner/name` that is neither a local path nor a kerasbert spec: a Hugging Face hub id."""
-    return ("/" in checkpoint and ":" not in checkpoint and not os.path.exists(checkpoint)
-            and not checkpoint.startswith((".", "/", "~")) and checkpoint.count("/") == 1)
+    return "/" in checkpoint and ":" not in checkpoint and not looks_like_a_path(checkpoint)
 
 
 def hub_tokenizer_folder(checkpoint):

@@ -19,8 +19,9 @@ import importlib.util
 import inspect
 import json
 import os
+import re
 
-from kerasbert.errors import CheckpointError
+from kerasbert.errors import CheckpointError, CheckpointNotFound
 from kerasbert.utils.io import apply_default_modes, atomic_directory, atomic_write_json, disk_bytes
 
 MANIFEST = "kerasbert-checkpoint.json"
@@ -201,10 +202,35 @@ def resolve_checkpoint(spec, progress=True):
         raise CheckpointError("empty checkpoint spec")
     spec = os.fspath(spec)
     if os.path.isdir(spec):
+        if not any(os.path.isfile(os.path.join(spec, name)) for name in CHECKPOINT_FILES):
+            raise CheckpointNotFound("%s: is a folder but not a checkpoint (none of %s in it)"
+                                     % (spec, ", ".join(CHECKPOINT_FILES)))
         return spec
     if find_builtin(spec) is not None:
         return build_checkpoint(spec, progress=progress)
+    if looks_like_a_path(spec):
+        if os.path.lexists(spec):
+            raise CheckpointNotFound("%s: is a file, not a checkpoint folder (give the folder holding config.json)"
+                                     % spec)
+        raise CheckpointNotFound("%s: no such checkpoint folder" % spec)
     return spec
+
+
+# A folder holds a checkpoint (or at least a tokenizer) when one of these is in it.
+CHECKPOINT_FILES = ("config.json", "tokenizer.json", "tokenizer_config.json", "vocab.txt")
+
+# A hub id is `name` or `owner/name` of letters, digits, `-`, `_` and `.`; anything else
+# that is not a folder (an absolute path, ./x, ~/x, a/b/c, C:\x) was meant as a folder.
+_HUB_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.-]*(/[A-Za-z0-9][A-Za-z0-9_.-]*)?$")
+
+
+def looks_like_a_path(spec):
+    """True for a spec that can only be a local path (so a missing one is "no such folder", not a hub error)."""
+    spec = os.fspath(spec)
+    if "://" in spec and not os.path.lexists(spec):  # hf://, kaggle://, gs:// handles
+        return False
+    return (os.path.lexists(spec) or spec.startswith((".", "~", os.sep)) or os.path.isabs(spec)
+            or not _HUB_ID.match(spec.replace(os.sep, "/")))
 
 
 def _accepts_fix_mistral_regex():

@@ -27,7 +27,8 @@ import numpy as np
 from kerasbert.errors import CheckpointError
 from kerasbert.checkpoints.info import TRIM_RECORD
 from kerasbert.checkpoints.registry import load_tokenizer, resolve_checkpoint
-from kerasbert.utils.io import apply_default_modes, atomic_directory, atomic_write_json
+from kerasbert.limits import integer
+from kerasbert.utils.io import apply_default_modes, atomic_directory, atomic_write_json, check_output_folder
 
 _UNUSED = re.compile(r"^\[unused\d+\]$")
 
@@ -125,7 +126,9 @@ def trim_checkpoint(spec, texts, out_dir, extra_top_n=0, batch_size=1024, progre
         spec: a checkpoint spec, folder or hub id (`resolve_checkpoint`).
         texts: the corpus, an iterable of strings (read a CSV with
             `kerasbert.data.read_texts`).
-        out_dir: the folder to write, published atomically.
+        out_dir: the folder to write, published atomically; missing parents are
+            created. It must be new, empty or an earlier trim's folder: a file or
+            another non-empty folder there raises `OutputError`.
         extra_top_n: also keep this many of the most frequent other tokens
             (highest Unigram score, or earliest WordPiece id).
         corpus_name: where the texts came from, recorded in the trim record.
@@ -143,8 +146,11 @@ def trim_checkpoint(spec, texts, out_dir, extra_top_n=0, batch_size=1024, progre
     from kerasbert._backend import tf  # noqa: F401  (Keras 2 before transformers' TF classes)
     from transformers import TFAutoModel
 
-    if extra_top_n < 0:
-        raise CheckpointError("extra_top_n must be >= 0, got %r" % extra_top_n)
+    integer(0).check("extra_top_n", extra_top_n)
+    out_dir = os.path.abspath(os.fspath(out_dir))
+    # Before the slow part: the publish replaces `out_dir` as a whole, so only an empty folder or one
+    # this function wrote (it holds the trim record) may be there; a file or the user's folder is refused.
+    check_output_folder(out_dir, marker=TRIM_RECORD)
     texts = [str(text) for text in texts if str(text).strip()]
     if not texts:
         raise CheckpointError("trimming needs a corpus: the texts given hold no text")
@@ -161,7 +167,6 @@ def trim_checkpoint(spec, texts, out_dir, extra_top_n=0, batch_size=1024, progre
     new_tokenizer_json = remap_tokenizer_json(tokenizer_json, kept)
     Tokenizer.from_str(json.dumps(new_tokenizer_json))  # fails early if inconsistent
 
-    out_dir = os.path.abspath(os.fspath(out_dir))
     with tqdm(total=3, desc="trimming checkpoint", unit="step", disable=not progress) as bar:
         bar.set_postfix_str("loading model")
         model = TFAutoModel.from_pretrained(source)

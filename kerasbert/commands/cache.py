@@ -7,13 +7,17 @@ Training from the cache stores hidden states as float16 (a 13-layer cache of
 import argparse
 import time
 
-from kerasbert.errors import KerasbertError
-from kerasbert.training.encoder_cache import cache_directory, list_caches, remove_cache
+from kerasbert.commands.options import typed
+from kerasbert.errors import KerasbertError, OutputError
+from kerasbert.limits import number
+from kerasbert.training.encoder_cache import cache_directory, remove_cache, scan_cache_directory
 
 CACHE_HELP = """\
 Encoder-state caches (see `cache` in the recipes) live in $KERASBERT_ENCODER_CACHE,
 by default encoder_states/ under the checkpoint cache. A cache is reused whenever the
-same texts, checkpoint, max length, kept layers and precision come back.
+same texts, checkpoint, max length, kept layers and precision come back. Only folders
+kerasbert made are listed or deleted: other files and folders there, and symbolic links,
+are left alone.
 
 examples:
   kerasbert cache list
@@ -40,12 +44,26 @@ def _describe(entry):
         entry.get("rows"), entry.get("max_length"), entry.get("stored"), entry.get("policy"), checkpoint)
 
 
+def _foreign_note(foreign):
+    """One line on the entries that are not caches (left alone), or None."""
+    if not foreign:
+        return None
+    links = [entry["name"] for entry in foreign if entry["kind"] == "symlink"]
+    count = len(foreign)
+    note = "%d other entr%s left alone (not caches kerasbert made)" % (count, "y" if count == 1 else "ies")
+    if links:
+        note += "; symbolic links are never followed or deleted: %s" % ", ".join(links)
+    return note
+
+
 def list_command(args):
-    entries = list_caches()
+    entries, foreign = scan_cache_directory()
     print("Encoder caches in %s: %d, %s" % (cache_directory(), len(entries), _size(sum(e["bytes"] for e in entries))))
     for entry in entries:
         used = time.strftime("%Y-%m-%d %H:%M", time.localtime(entry["last_used"]))
         print("  %s  %9s  last used %s  %s" % (entry["key"], _size(entry["bytes"]), used, _describe(entry)))
+    if _foreign_note(foreign):
+        print("  (%s)" % _foreign_note(foreign))
     return 0
 
 
@@ -53,8 +71,13 @@ def clear_command(args):
     if not (args.keys or args.all or args.unused_days is not None):
         raise KerasbertError("cache clear: name cache keys, or give --all or --unused-days N "
                              "(`kerasbert cache list` shows them)")
-    entries = list_caches()
+    entries, foreign = scan_cache_directory()
     known = {entry["key"]: entry for entry in entries}
+    others = {entry["name"] for entry in foreign}
+    not_ours = [key for key in args.keys if key in others]
+    if not_ours:
+        raise OutputError("cache clear: %s in %s: not an encoder cache kerasbert made (or a symbolic link); "
+                          "left as it is" % (", ".join(not_ours), cache_directory()))
     missing = [key for key in args.keys if key not in known]
     if missing:
         raise KerasbertError("cache clear: no encoder cache %s in %s" % (", ".join(missing), cache_directory()))
@@ -72,6 +95,8 @@ def clear_command(args):
         else:
             freed += remove_cache(entry)
             print("deleted %s (%s)" % (entry["key"], _size(entry["bytes"])))
+    if (args.all or args.unused_days is not None) and _foreign_note(foreign):
+        print(_foreign_note(foreign))
     if not args.dry_run:
         print("%d cache(s) deleted, %s freed" % (len(chosen), _size(freed)))
     return 0
@@ -85,7 +110,8 @@ def add_parser(subparsers):
     listing.set_defaults(func=list_command)
     clear = actions.add_parser("clear", help="delete caches by key, unused for N days, or all")
     clear.add_argument("keys", nargs="*", help="cache keys from `kerasbert cache list`")
-    clear.add_argument("--all", action="store_true", help="every cache, interrupted builds included")
-    clear.add_argument("--unused-days", type=float, help="caches not used for this many days")
+    clear.add_argument("--all", action="store_true", help="every cache kerasbert made, interrupted builds included")
+    clear.add_argument("--unused-days", type=typed(number(0.0)),  # a negative age would make every cache "unused"
+                       help="caches not used for this many days (>= 0)")
     clear.add_argument("--dry-run", action="store_true", help="say what would be deleted, delete nothing")
     clear.set_defaults(func=clear_command)

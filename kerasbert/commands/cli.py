@@ -34,23 +34,38 @@ COMMANDS = (
 USER_ERROR_STATUS = 2
 
 # The one mapping of user errors: kerasbert's own, and the third-party ones a user's input causes
-# (a path that is missing, a folder, unwritable or in the way; bytes in the wrong encoding; an
-# optional package or a model hub that is not there).
+# (a path that is missing, a folder, unwritable, in the way or not seekable, a full disk; bytes in
+# the wrong encoding; an optional package or a model hub that is not there).
 USER_ERRORS = (
     KerasbertError,
-    FileNotFoundError,
-    FileExistsError,
-    IsADirectoryError,
-    NotADirectoryError,
-    PermissionError,
+    OSError,  # FileNotFoundError, PermissionError, IsADirectoryError, io.UnsupportedOperation, ENOSPC, ...
     UnicodeError,
     ImportError,
 )
+# TensorFlow's file-system errors (tf.errors.*), matched by name so that the command floor need not load
+# TensorFlow: they are what a bad path given to a TF reader or writer (TFRecords, SavedModel) raises.
+TENSORFLOW_FILE_ERRORS = ("NotFoundError", "PermissionDeniedError", "AlreadyExistsError", "FailedPreconditionError",
+                          "ResourceExhaustedError")
+
+
+def is_user_error(error):
+    """True for an exception that a user's input or environment causes, not a bug."""
+    if isinstance(error, USER_ERRORS):
+        return True
+    return (type(error).__module__.startswith("tensorflow")
+            and any(cls.__name__ in TENSORFLOW_FILE_ERRORS for cls in type(error).__mro__))
+
+
+class Parser(argparse.ArgumentParser):
+    """argparse, with a refused option told in one line (and where to look) instead of the whole usage."""
+
+    def error(self, message):
+        self.exit(USER_ERROR_STATUS, "%s: error: %s (see %s --help)\n" % (self.prog, message, self.prog))
 
 
 def build_parser():
     """The `kerasbert` parser with every command (importing the command modules loads the library)."""
-    parser = argparse.ArgumentParser(prog="kerasbert", description="Text models on pretrained BERT-family encoders.")
+    parser = Parser(prog="kerasbert", description="Text models on pretrained BERT-family encoders.")
     parser.add_argument("--debug", action="store_true",
                         help="show tracebacks of user errors and TensorFlow's and transformers' own messages")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND")
@@ -80,7 +95,10 @@ def main(argv=None):
     if not debug:
         environment.quiet_third_party()  # before TensorFlow loads
     parser = build_parser()
-    args = parser.parse_args(argv)
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as stop:  # a refused option (2) or --help (0): already told on stderr / stdout
+        return stop.code
     if not getattr(args, "func", None):
         parser.print_help()
         return USER_ERROR_STATUS
@@ -91,8 +109,8 @@ def main(argv=None):
     logger.propagate = False  # TensorFlow gives the root logger a handler: show each message once
     try:
         return int(args.func(args) or 0)
-    except USER_ERRORS as error:
-        if debug:
+    except Exception as error:
+        if debug or not is_user_error(error):
             raise
         print(format_user_error(error), file=sys.stderr)
         return USER_ERROR_STATUS

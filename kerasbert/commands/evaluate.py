@@ -2,7 +2,8 @@
 
 import os
 
-from kerasbert.commands.options import add_output_argument, add_quiet_argument, positive_int
+from kerasbert.commands.options import (add_output_argument, add_quiet_argument, batch_size, folder_path, input_path,
+                                         max_length)
 from kerasbert.commands.reporting import print_skip_summary
 from kerasbert.data import read_ratings_csv
 from kerasbert.errors import InputError
@@ -30,10 +31,10 @@ def evaluate_command(args):
 
 def add_parser(subparsers):
     evaluate = subparsers.add_parser("evaluate", help="write the evaluation report for a labelled CSV")
-    evaluate.add_argument("--model", required=True, help="a folder written by kerasbert train")
-    evaluate.add_argument("--input", required=True, help="CSV with movie,star,comment (or Kaggle DMSC)")
+    evaluate.add_argument("--model", required=True, type=folder_path, help="a folder written by kerasbert train")
+    evaluate.add_argument("--input", required=True, type=input_path, help="CSV with movie,star,comment (or Kaggle DMSC)")
     add_output_argument(evaluate, "report folder (default: MODEL/evaluation)", required=False)
-    evaluate.add_argument("--batch-size", type=positive_int, default=32)
-    evaluate.add_argument("--max-length", type=positive_int, default=None, help="tokens per text (default: the model's)")
+    evaluate.add_argument("--batch-size", type=batch_size, default=32)
+    evaluate.add_argument("--max-length", type=max_length, default=None, help="tokens per text (default: the model's)")
     add_quiet_argument(evaluate)
     evaluate.set_defaults(func=evaluate_command)

@@ -3,8 +3,10 @@
 import argparse
 import os
 
-from kerasbert.commands.options import add_output_argument, add_quiet_argument, positive_int
+from kerasbert.commands.options import (add_output_argument, add_quiet_argument, encoding_name, input_path, seed,
+                                         typed)
 from kerasbert.data import prepare_douban
+from kerasbert.limits import integer, number
 
 PREPARE_HELP = """Clean, validate, segment (jieba) and split a ratings CSV.
 
@@ -13,21 +15,24 @@ movie,star,comment CSV (any encoding/delimiter `kerasbert.data.read_table`
 reads). Writes train/validation/test.csv (movie, star, comment, words),
 stats.json and splits.png into --output, replaced as a whole."""
 
+SPLIT_FRACTION = number(0.0, 1.0)  # each of train, validation, test; the split checks that they sum to 1
+
+
 def add_prepare_arguments(parser):
-    parser.add_argument("--input", required=True, help="DMSC.csv or a movie,star,comment CSV")
+    parser.add_argument("--input", required=True, type=input_path, help="DMSC.csv or a movie,star,comment CSV")
     add_output_argument(parser, "output folder (created or replaced as a whole)")
     parser.add_argument("--split", choices=["random", "by-movie"], default="random",
                         help="random: stratified by star; by-movie: whole titles held out")
-    parser.add_argument("--fractions", type=float, nargs=3, default=(0.8, 0.1, 0.1),
+    parser.add_argument("--fractions", type=typed(SPLIT_FRACTION), nargs=3, default=(0.8, 0.1, 0.1),
                         metavar=("TRAIN", "VAL", "TEST"))
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--seed", type=seed, default=0)
     parser.add_argument("--remove-punctuation", action="store_true",
                         help="also strip punctuation from the comment column (words is always punctuation-free)")
     parser.add_argument("--skip-text-labels", action="store_true",
                         help="skip text star labels (力荐/★★★/N星) instead of mapping them to 1-5")
-    parser.add_argument("--encoding", default=None,
+    parser.add_argument("--encoding", type=encoding_name, default=None,
                         help="input encoding (default: UTF-8/UTF-16 by BOM, falling back to GB18030 with a warning)")
-    parser.add_argument("--jobs", type=positive_int, default=1, help="processes for jieba segmentation")
+    parser.add_argument("--jobs", type=typed(integer(1, 256)), default=1, help="processes for jieba segmentation")
     parser.add_argument("--no-figure", action="store_true")
     add_quiet_argument(parser, "no progress bars")
 

@@ -4,9 +4,11 @@ import argparse
 import os
 import sys
 
-from kerasbert.commands.options import add_output_argument, add_quiet_argument, positive_int
+from kerasbert.commands.options import (add_output_argument, add_quiet_argument, checkpoint_or_folder, input_path,
+                                         max_length, typed)
 from kerasbert.data import load_split_csv, write_tfrecords
 from kerasbert.errors import ColumnError
+from kerasbert.limits import integer
 from kerasbert.tasks import TASKS
 
 TFRECORDS_HELP = """Tokenize a prepared split CSV into fixed-length TFRecord shards (for TPU).
@@ -16,14 +18,14 @@ Writes {prefix}-NNNNN-of-NNNNN.tfrecord and the sidecar {prefix}.json into
 
 
 def add_tfrecords_arguments(parser):
-    parser.add_argument("--input", required=True, help="prepared split CSV (movie, star, comment[, words])")
-    parser.add_argument("--tokenizer", required=True, help="tokenizer folder, name or kerasbert spec")
+    parser.add_argument("--input", required=True, type=input_path, help="prepared split CSV (movie, star, comment[, words])")
+    parser.add_argument("--tokenizer", required=True, type=checkpoint_or_folder, help="tokenizer folder, name or kerasbert spec")
     add_output_argument(parser, "output folder (local or gs://)")
     parser.add_argument("--prefix", default=None, help="shard name prefix (default: the CSV's name, e.g. train)")
-    parser.add_argument("--max-length", type=positive_int, default=128)
+    parser.add_argument("--max-length", type=max_length, default=128)
     parser.add_argument("--task", choices=TASKS, default="classification")
-    parser.add_argument("--num-shards", type=int, default=None)
-    parser.add_argument("--examples-per-shard", type=int, default=50000)
+    parser.add_argument("--num-shards", type=typed(integer(1, 100000)), default=None)
+    parser.add_argument("--examples-per-shard", type=typed(integer(1)), default=50000)
     parser.add_argument("--column", "--text-column", dest="text_column", default="comment",
                         help="the text column (as in predict and checkpoint trim)")
     add_quiet_argument(parser)

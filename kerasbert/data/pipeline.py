@@ -40,6 +40,7 @@ from kerasbert.data.title_sampling import TitleSampling
 from kerasbert.data.validation import load_split_csv
 from kerasbert.distribute import global_batch_size
 from kerasbert.errors import LabelError
+from kerasbert.limits import BATCH_SIZE
 from kerasbert.tasks import TASKS
 
 __all__ = [
@@ -211,8 +212,7 @@ def make_dataset(
         >>> model.fit(ds, epochs=3)
     """
     tokenizer = resolve_tokenizer(tokenizer)
-    if batch_size < 1:
-        raise ValueError("batch_size must be >= 1, got %r" % (batch_size,))
+    BATCH_SIZE.check("batch_size", batch_size)
     if strategy is not None:
         replicas = int(strategy.num_replicas_in_sync)
         if batch_size % replicas:

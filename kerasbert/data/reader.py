@@ -5,33 +5,46 @@ trim --corpus` and the TFDS builder, so every command reads the same files
 the same way:
 
 * encodings: UTF-8 with or without a BOM (the BOM is dropped with a
-  warning), UTF-16 recognised by its BOM, and a file that is not UTF-8 but
-  decodes as GB18030 (a superset of GBK) read as such with a warning;
+  warning), UTF-16 recognised by its BOM or, without one, by the NUL bytes
+  of its ASCII characters (read with a warning), and a file that is not
+  UTF-8 but decodes as GB18030 (a superset of GBK) read as such with a
+  warning;
+* line endings: LF, CRLF, and a lone CR (classic Mac OS files);
 * the delimiter (`,` tab `;` `|`) sniffed from the header (`csv.Sniffer`,
   checked against the known column names);
 * layouts: the Kaggle DMSC file (`Movie_Name_CN, Star, Comment, ...`) and
   simple `movie,star,comment` files; column names match case-insensitively;
 * records keep the line number of their first line in the file (the header
   is line 1), also across quoted newlines;
-* local paths and any `tf.io.gfile` URL (`gs://...`), read as a stream.
+* local paths, any `tf.io.gfile` URL (`gs://...`), read as a stream, and
+  binary streams (standard input); an input that cannot seek (a pipe, a
+  FIFO) is first copied to an anonymous temporary file;
+* a header with duplicated column names is refused; a field longer than
+  `MAX_FIELD_CHARS` is a record with a `long_field` problem.
 
-A record that cannot be decoded or whose quoting is broken is yielded with
-a `problem` (reason, detail) instead of fields, so callers decide: the
-validator counts it as a skip, `predict` keeps its place with a status.
+A record that cannot be decoded, whose quoting is broken or whose field is
+too long is yielded with a `problem` (reason, detail) instead of fields, so
+callers decide: the validator counts it as a skip, `predict` keeps its place
+with a status. Whether a text is empty is `cleaning.has_text`'s rule.
 """
 
+import codecs
 import collections
 import csv
 import io
 import os
+import shutil
+import tempfile
 import warnings
 
+from kerasbert.data.cleaning import has_text
 from kerasbert.errors import ColumnError, DoubanFormatError, InputError  # noqa: F401  (re-exported)
 
 __all__ = [
     "COLUMN_ALIASES",
     "ColumnError",
     "DoubanFormatError",
+    "MAX_FIELD_CHARS",
     "Record",
     "Table",
     "find_column",
@@ -50,15 +63,51 @@ _KAGGLE_MARKERS = {"movie_name_cn", "movie_name_en", "crawl_date"}
 _DELIMITERS = ",\t;|"
 _MAX_RECORD_LINES = 200  # a quoted field may span this many lines at most
 _UTF16_BOMS = (b"\xff\xfe", b"\xfe\xff")
-
-
+_SNIFF_BYTES = 1 << 16  # the start of the file that decides BOM-less UTF-16 and CR-only line endings
+# csv refuses fields over 131,072 characters by default, which a long but real
+# text can pass; far beyond it, a field is a runaway quote or not text at all.
+MAX_FIELD_CHARS = 1 << 20
 
 
 # One data record: `fields` is None when `problem` = (reason, detail) says why.
 Record = collections.namedtuple("Record", "line fields problem")
 
 
+def _source_name(source):
+    """The name messages give `source`: its path, or a stream's name (`<stdin>`)."""
+    if hasattr(source, "read"):
+        name = getattr(source, "name", None)
+        return name if isinstance(name, str) else "<stream>"
+    return os.fspath(source)
+
+
+def _seekable(handle):
+    """`handle`, or a copy of it in an anonymous temporary file when it cannot seek.
+
+    The reader looks at the first bytes (BOM, UTF-16, line endings) and then
+    starts over, which a pipe or FIFO cannot do; the copy is on disk so that a
+    long stream does not fill the memory.
+    """
+    try:
+        if handle.seekable():
+            return handle
+    except (AttributeError, OSError, ValueError):
+        pass
+    spool = tempfile.TemporaryFile()
+    try:
+        shutil.copyfileobj(handle, spool)
+        spool.seek(0)
+    except BaseException:
+        spool.close()
+        raise
+    finally:
+        handle.close()
+    return spool
+
+
 def _open_binary(path):
+    if hasattr(path, "read"):  # a binary stream, e.g. sys.stdin.buffer; text streams give their buffer
+        return _seekable(path.buffer if isinstance(path, io.TextIOBase) else path)
     path = os.fspath(path)
     if "://" in path:
         from kerasbert._backend import tf
@@ -71,17 +120,21 @@ def _open_binary(path):
     if os.path.isdir(path):
         raise InputError(path, "is a folder, not a CSV file")
     try:
-        return open(path, "rb")
+        return _seekable(open(path, "rb"))
     except FileNotFoundError:
         raise InputError(path, "no such file") from None
     except OSError as error:
         raise InputError(path, "cannot be opened (%s)" % (error.strerror or error)) from None
 
 
-def _utf16_lines(handle, path):
-    """Byte lines re-encoded as UTF-8 from a UTF-16 stream (BOM picks the byte order)."""
-    text = io.TextIOWrapper(handle if isinstance(handle, io.IOBase) else io.BytesIO(handle.read()),
-                            encoding="utf-16", newline="")
+def _io_base(handle):
+    """`handle` as an `io` stream (a `tf.io.gfile.GFile` is read whole into memory)."""
+    return handle if isinstance(handle, io.IOBase) else io.BytesIO(handle.read())
+
+
+def _utf16_lines(handle, path, encoding="utf-16"):
+    """Byte lines re-encoded as UTF-8 from a UTF-16 stream ("utf-16": the BOM picks the byte order)."""
+    text = io.TextIOWrapper(_io_base(handle), encoding=encoding, newline="")
     line_no = 0
     try:
         for line in text:
@@ -89,6 +142,55 @@ def _utf16_lines(handle, path):
             yield line.encode("utf-8")
     except UnicodeDecodeError as error:
         raise InputError(path, "not valid UTF-16 (%s)" % error.reason, line=line_no + 1) from None
+
+
+def _cr_lines(handle):
+    """Byte lines of a file whose lines end in a lone CR (classic Mac OS).
+
+    Latin-1 maps each byte to one character and back, so `newline="\r"`
+    splits the bytes without decoding them (a CR byte is never part of a
+    UTF-8 or GB18030 character); the lines are decoded later as usual.
+    """
+    for line in io.TextIOWrapper(_io_base(handle), encoding="latin-1", newline="\r"):
+        yield line.encode("latin-1")
+
+
+def _utf16_without_bom(sample):
+    """The codec ("utf-16-le" or "utf-16-be") when `sample` looks like UTF-16 without a BOM, else None.
+
+    Every ASCII character (the header, digits, delimiters, line ends) has a
+    NUL high byte in UTF-16: at odd offsets in little-endian, at even ones in
+    big-endian. Binary data has NULs at both, and decodes to U+0000 characters;
+    a UTF-8 file with a few NUL comments has line-end bytes that do not decode
+    as line ends.
+    """
+    sample = sample[:len(sample) // 2 * 2]
+    even, odd = sample[0::2].count(0), sample[1::2].count(0)
+    for encoding, zeros, others in (("utf-16-le", odd, even), ("utf-16-be", even, odd)):
+        if zeros >= 4 and zeros >= 4 * others:  # the header alone has more than 4 ASCII characters
+            try:  # an incremental decode: the sample may end inside a surrogate pair
+                text = codecs.getincrementaldecoder(encoding)().decode(sample)
+            except UnicodeDecodeError:
+                return None
+            line_end_bytes = sample.count(b"\n") + sample.count(b"\r")
+            line_ends = text.count("\n") + text.count("\r")
+            return encoding if "\x00" not in text and 2 * line_ends >= line_end_bytes else None
+    return None
+
+
+def _csv_problem(error, text, delimiter):
+    """(reason, detail) of a record the csv module refuses."""
+    if "field larger than field limit" in str(error):
+        limit = csv.field_size_limit(len(text) + 1)  # parse once more, only to measure the field
+        try:
+            longest = max(map(len, next(csv.reader([text], delimiter=delimiter))))
+        except csv.Error:
+            longest = len(text)
+        finally:
+            csv.field_size_limit(limit)
+        return ("long_field", "a field of %d characters, longer than the limit of %d: %s..."
+                % (longest, limit, text[:40]))
+    return ("broken_quoting", "%s: %s" % (error, text.strip()))
 
 
 class _LineDecoder:
@@ -175,10 +277,11 @@ def find_column(header, role_or_name):
 
 class Table:
     """An open CSV: `header`, `layout`, `encoding`, `delimiter`, `warnings`;
-    iterate it for `Record`s. Use it as a context manager (closes the file)."""
+    iterate it for `Record`s. Use it as a context manager (closes the file,
+    also a stream it was given)."""
 
     def __init__(self, path, encoding=None, delimiter=None):
-        self.path = str(path)
+        self.path = _source_name(path)
         self.encoding = encoding or "utf-8"
         self.delimiter = delimiter
         self.warnings = []
@@ -197,15 +300,31 @@ class Table:
         warnings.warn(message, UserWarning, stacklevel=4)
 
     def _start(self, encoding):
-        head = self._handle.read(4)
-        self._handle.seek(0)
-        if encoding is None and head.startswith(_UTF16_BOMS):
-            self.encoding = "utf-16"
-            raw_lines = _utf16_lines(self._handle, self.path)
+        if csv.field_size_limit() < MAX_FIELD_CHARS:  # raised, never lowered, for the whole process
+            csv.field_size_limit(MAX_FIELD_CHARS)
+        start = self._handle.tell()
+        sample = self._handle.read(_SNIFF_BYTES)
+        self._handle.seek(start)
+        utf16 = None
+        if encoding is None:
+            if sample.startswith(_UTF16_BOMS):
+                utf16 = "utf-16"
+            else:
+                utf16 = _utf16_without_bom(sample)
+                if utf16:
+                    self.warn("%s looks like UTF-16 without a byte-order mark (BOM); reading it as %s."
+                              % (self.path, utf16.upper()))
+        elif codecs.lookup(encoding).name.startswith("utf-16"):
+            utf16 = encoding
+        if utf16:
+            self.encoding = utf16
+            raw_lines = _utf16_lines(self._handle, self.path, utf16)
             encoding = "utf-8"  # the lines are re-encoded
+        elif b"\r" in sample and b"\n" not in sample:
+            raw_lines = _cr_lines(self._handle)
         else:
             raw_lines = iter(self._handle)
-        if encoding is None and b"\x00" in head:
+        if encoding is None and b"\x00" in sample[:4]:
             raise DoubanFormatError(self.path, "binary data (NUL bytes), not a text CSV file")
         self._decoder = _LineDecoder(self, encoding)
         self._raw_lines = raw_lines
@@ -250,6 +369,13 @@ class Table:
             raise DoubanFormatError(self.path, "the header is not valid CSV (%s)" % error, line_no) from None
         self.header = [h.strip().lstrip("\ufeff") for h in self.header]
         self.header_line = line_no
+        # Columns are found by name, case-insensitively: a repeated name would pick one
+        # of its columns silently. Unnamed columns (trailing delimiters) are not looked up.
+        counts = collections.Counter(h.lower() for h in self.header if h)
+        repeated = list(dict.fromkeys(h for h in self.header if counts[h.lower()] > 1))
+        if repeated:
+            raise DoubanFormatError(self.path, "duplicate column name(s) in the header: %s; every column needs "
+                                    "its own name" % ", ".join(map(repr, repeated)), line_no)
         names = {h.lower() for h in self.header}
         if _KAGGLE_MARKERS & names:
             self.layout = "kaggle_dmsc"
@@ -294,7 +420,7 @@ class Table:
             try:
                 fields = next(csv.reader([text], delimiter=delimiter, strict=True))
             except csv.Error as error:
-                yield Record(line_no, None, ("broken_quoting", "%s: %s" % (error, text.strip())))
+                yield Record(line_no, None, _csv_problem(error, text, delimiter))
                 continue
             yield Record(line_no, fields, None)
 
@@ -336,8 +462,11 @@ class Table:
 def read_table(path, encoding=None, delimiter=None):
     """Open a CSV for reading records: a `Table` (see the module docstring).
 
+    `path`: a local path, a `tf.io.gfile` URL, or a binary stream (read from
+    its position; closed with the table).
+
     Raises `InputError` naming the file for a missing, empty, binary or
-    undecodable-header file.
+    undecodable-header file, or a header with duplicated names.
     """
     return Table(path, encoding=encoding, delimiter=delimiter)
 
@@ -348,7 +477,7 @@ def text_skip_reason(record, header, text_index):
         return record.problem[0]
     if len(record.fields) != len(header):
         return "wrong_field_count"
-    if not record.fields[text_index].strip():
+    if not has_text(record.fields[text_index]):
         return "text_empty"
     return None
 

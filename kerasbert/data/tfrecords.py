@@ -6,18 +6,28 @@ classification, float 1-5 for regression). Shards are named
 `{prefix}-00000-of-00004.tfrecord`; a JSON sidecar `{prefix}.json` beside
 them records max_length, count, task, tokenizer and shard names. All paths
 go through `tf.io.gfile`, so `gs://` works.
+
+Writing a prefix again replaces its whole set: the new shards are written
+into a hidden folder beside them, and only once all are there do the old
+set's shards go (also those the new run does not produce, so a
+`{prefix}-*.tfrecord` glob never reads two runs) and the new ones move in,
+the sidecar last. Other files in the folder, other prefixes' sets included,
+are left alone.
 """
 
 import json
 import os
 import posixpath
 import re
+import uuid
 
 import numpy as np
 
 from kerasbert._backend import tf
 from kerasbert.data.pipeline import encode_labels, encode_texts, pad_id, pad_token_ids, resolve_tokenizer, row_slices
+from kerasbert.errors import ArgumentError, OutputError
 from kerasbert.tasks import check_task
+from kerasbert.utils.io import check_output_folder
 
 __all__ = ["write_tfrecords", "tfrecord_dataset", "read_tfrecord_metadata", "shard_name"]
 
@@ -32,6 +42,37 @@ def _join(directory, name):
     return posixpath.join(directory, name) if "://" in directory else os.path.join(directory, name)
 
 
+def _set_pattern(prefix):
+    """The names of one prefix's shards (the set the sidecar describes), and nothing else."""
+    return re.compile(r"^%s-\d{5}-of-\d{5}\.tfrecord$" % re.escape(prefix))
+
+
+def _old_set(out_dir, prefix):
+    """Names of `prefix`'s shards in `out_dir` now; `OutputError` where one of them, or the sidecar, is a folder."""
+    if not tf.io.gfile.isdir(out_dir):
+        return []
+    pattern = _set_pattern(prefix)
+    names = [name.rstrip("/") for name in tf.io.gfile.listdir(out_dir)]
+    shards = sorted(name for name in names if pattern.match(name))
+    folders = [name for name in shards + [prefix + ".json"] if tf.io.gfile.isdir(_join(out_dir, name))]
+    if folders:
+        raise OutputError("%s: %s is a folder where a TFRecord file goes; nothing was written"
+                          % (out_dir, ", ".join(folders)))
+    return shards
+
+
+def _check_output(out_dir, prefix):
+    """Refuse, before any work, an output that is a file (or under one) or that holds folders by the set's names."""
+    if not prefix or "/" in prefix or os.sep in prefix or prefix.startswith("."):
+        # A name inside `out_dir`: a path would write (and replace shards) somewhere else.
+        raise ArgumentError("prefix", "the shard prefix must be a plain file name, got %r" % (prefix,))
+    if "://" not in out_dir:
+        check_output_folder(out_dir, follow_links=True)  # shards go into the folder; the folder is not replaced
+    elif tf.io.gfile.exists(out_dir) and not tf.io.gfile.isdir(out_dir):
+        raise OutputError("%s: exists and is not a folder; it is left as it is (give a folder path)" % out_dir)
+    _old_set(out_dir, prefix)
+
+
 def _int_feature(values):
     return tf.train.Feature(int64_list=tf.train.Int64List(value=values))
 
@@ -40,11 +81,14 @@ def write_tfrecords(texts, labels, tokenizer, out_dir, prefix="train", max_lengt
                     num_shards=None, examples_per_shard=50000, tokenizer_name=None, progress=None):
     """Tokenize, pad to `max_length` and write TFRecord shards + `{prefix}.json`.
 
-    `labels`: stars 1-5 (validated) or None. Shards are written under
-    temporary names and renamed when complete; the sidecar is written last.
-    Returns the sidecar dict.
+    `labels`: stars 1-5 (validated) or None. The set replaces an earlier one
+    of the same prefix as a whole (see the module doc); the sidecar is
+    written last. Missing parent folders are created; an output that is a
+    file raises `OutputError`. Returns the sidecar dict.
     """
     check_task(task)
+    out_dir = os.fspath(out_dir)
+    _check_output(out_dir, prefix)  # before tokenizing: a wrong output costs no time
     spec = tokenizer if isinstance(tokenizer, str) else None
     tokenizer = resolve_tokenizer(tokenizer)
     texts = list(texts)
@@ -59,23 +103,35 @@ def write_tfrecords(texts, labels, tokenizer, out_dir, prefix="train", max_lengt
     num_shards = max(1, min(int(num_shards), max(n, 1)))
     tf.io.gfile.makedirs(out_dir)
     rows = row_slices(flat, lengths)
-    names = []
-    for shard in range(num_shards):
-        name = shard_name(prefix, shard, num_shards)
-        final = _join(out_dir, name)
-        tmp = final + ".tmp-%d" % os.getpid()
-        with tf.io.TFRecordWriter(tmp) as writer:
-            for i in range(shard, n, num_shards):
-                padded = pad_token_ids([rows[i]], pad, width=max_length)
-                feature = {name: _int_feature(padded[name][0]) for name in ("input_ids", "attention_mask")}
-                if label_array is not None:
-                    if task == "classification":
-                        feature["label"] = _int_feature([int(label_array[i])])
-                    else:
-                        feature["label"] = tf.train.Feature(float_list=tf.train.FloatList(value=[float(label_array[i])]))
-                writer.write(tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString())
-        tf.io.gfile.rename(tmp, final, overwrite=True)
-        names.append(name)
+    names = [shard_name(prefix, shard, num_shards) for shard in range(num_shards)]
+    # Beside the shards (same file system: renames, not copies); hidden, so no shard glob matches it.
+    staging = _join(out_dir, ".%s.%s.partial" % (prefix, uuid.uuid4().hex[:12]))
+    tf.io.gfile.makedirs(staging)
+    try:
+        for shard, name in enumerate(names):
+            with tf.io.TFRecordWriter(_join(staging, name)) as writer:
+                for i in range(shard, n, num_shards):
+                    padded = pad_token_ids([rows[i]], pad, width=max_length)
+                    feature = {key: _int_feature(padded[key][0]) for key in ("input_ids", "attention_mask")}
+                    if label_array is not None:
+                        if task == "classification":
+                            feature["label"] = _int_feature([int(label_array[i])])
+                        else:
+                            feature["label"] = tf.train.Feature(
+                                float_list=tf.train.FloatList(value=[float(label_array[i])]))
+                    writer.write(tf.train.Example(features=tf.train.Features(feature=feature)).SerializeToString())
+        # Every new shard is complete: swap the sets. The sidecar goes first and comes back last, so
+        # while it is missing a reader knows the set is being replaced.
+        sidecar = _join(out_dir, prefix + ".json")
+        if tf.io.gfile.exists(sidecar):
+            tf.io.gfile.remove(sidecar)
+        for stale in sorted(set(_old_set(out_dir, prefix)) - set(names)):
+            tf.io.gfile.remove(_join(out_dir, stale))
+        for name in names:
+            tf.io.gfile.rename(_join(staging, name), _join(out_dir, name), overwrite=True)
+    finally:
+        if tf.io.gfile.exists(staging):
+            tf.io.gfile.rmtree(staging)
     meta = {
         "prefix": prefix,
         "count": int(n),

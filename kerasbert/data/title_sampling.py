@@ -20,6 +20,8 @@ import dataclasses
 
 import numpy as np
 
+from kerasbert.limits import COUNT
+
 
 @dataclasses.dataclass(frozen=True)
 class TitleSampling:
@@ -38,9 +40,7 @@ class TitleSampling:
     def build(cls, titles, lengths, rows_per_title, bucket_boundaries=()):
         """Quotas that give each title `min(rows, rows_per_title)` rows, split over its length buckets
         in proportion (largest remainders)."""
-        rows_per_title = int(rows_per_title)
-        if rows_per_title < 1:
-            raise ValueError("rows_per_title must be >= 1, got %r" % (rows_per_title,))
+        rows_per_title = COUNT.check("rows_per_title", rows_per_title)
         titles = np.asarray([str(t) for t in titles])
         lengths = np.asarray(lengths, dtype=np.int64)
         if len(titles) != len(lengths):

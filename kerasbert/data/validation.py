@@ -15,12 +15,14 @@ Labels (`star`):
   "allstar10".."allstar50" -> 1-5. With `text_labels=False` they are
   skipped (`star_text_label`).
 
-Empty comments (`comment_empty`), missing titles (`movie_missing`), records
-with a wrong field count, undecodable bytes or broken quoting, and (by
-default) repeated comments (`duplicate_comment`) are skipped. Every skip is
-counted by reason with a few examples; row numbers are line numbers in the
-source file (the header is line 1). Very long comments are kept (the
-tokenizer truncates them).
+Empty comments (`comment_empty`: nothing visible, `cleaning.has_text`; NULs
+or zero-width spaces alone are empty), missing titles (`movie_missing`),
+records with a wrong field count, undecodable bytes, broken quoting or a
+field longer than `reader.MAX_FIELD_CHARS` (`long_field`), and (by default)
+repeated comments (`duplicate_comment`) are skipped. Every skip is counted by
+reason with a few examples; row numbers are line numbers in the source file
+(the header is line 1). Very long comments are kept (the tokenizer truncates
+them).
 """
 
 import collections
@@ -32,7 +34,7 @@ import unicodedata
 import numpy as np
 import pandas as pd
 
-from kerasbert.data.cleaning import _progress, clean_comment, normalize_whitespace, segment_words
+from kerasbert.data.cleaning import _progress, clean_comment, has_text, normalize_whitespace, segment_words
 from kerasbert.data.reader import ColumnError, find_column, read_table
 
 __all__ = ["ReadReport", "STAR_TEXT_LABELS", "load_split_csv", "parse_star", "read_ratings_csv"]
@@ -273,7 +275,7 @@ def _valid_row(report, line_no, fields, problem, n_fields, cols, text_labels, re
         report.skip("comment_empty", line_no, "comment=%r" % fields[cols["comment"]])
         return None
     movie = normalize_whitespace(fields[cols["movie"]])
-    if not movie:
+    if not has_text(movie):
         report.skip("movie_missing", line_no, comment)
         return None
     if seen is not None:

@@ -10,6 +10,7 @@ import numpy as np
 from matplotlib.patches import Rectangle
 from sklearn.metrics import confusion_matrix
 
+from kerasbert.errors import ArgumentError
 from kerasbert.evaluation.metrics import as_finite_array, as_stars, check_same_length
 from kerasbert.tasks import STARS, round_stars
 from kerasbert.utils.figures import new_figure, save_figure, star_colors
@@ -132,6 +133,9 @@ def plot_rating_histograms(y_true, y_pred, out_path, y_score=None):
     return save_figure(figure, out_path)
 
 
+MIN_TSNE_POINTS = 4  # below this the perplexity cannot stay under the number of points
+
+
 def tsne_embedding(features, seed=0, perplexity=None):
     """2-D t-SNE of (n, d) features; PCA to 50 dims first when d > 50."""
     from sklearn.decomposition import PCA
@@ -152,8 +156,8 @@ def plot_tsne(features, stars, out_path, seed=0, max_points=2000, perplexity=Non
     features = as_finite_array("features", features, ndim=2)
     stars = as_stars("stars", stars)
     check_same_length("features", len(features), stars=stars)
-    if len(features) < 4:
-        raise ValueError(f"plot_tsne needs at least 4 points, got {len(features)}")
+    if len(features) < MIN_TSNE_POINTS:
+        raise ArgumentError("features", f"plot_tsne needs at least {MIN_TSNE_POINTS} points, got {len(features)}")
     if max_points is not None and len(features) > max_points:
         keep = np.sort(np.random.default_rng(seed).choice(len(features), max_points, replace=False))
         features, stars = features[keep], stars[keep]

@@ -19,6 +19,7 @@ from kerasbert.evaluation.metrics import (
     rating_metrics,
 )
 from kerasbert.evaluation.plots import (
+    MIN_TSNE_POINTS,
     plot_confusion_matrices,
     plot_layer_weights,
     plot_rating_histograms,
@@ -201,8 +202,8 @@ def write_evaluation_report(out_dir, *, y_true, y_pred, y_score=None, task, text
         return os.path.join(staging, name)
 
     try:
-        names, chosen = _write_figures(path, y_true, y_pred, score, features, layer_weights, gamma,
-                                       attention, tokens, n_highlight, seed, tsne_max_points)
+        names, chosen, notes = _write_figures(path, y_true, y_pred, score, features, layer_weights, gamma,
+                                              attention, tokens, n_highlight, seed, tsne_max_points)
         errors, movie_table = _write_tables(path, names, y_true, y_pred, score, task, texts, movies)
         names.append("metrics.json")
         atomic_write_json(path("metrics.json"),
@@ -210,7 +211,7 @@ def write_evaluation_report(out_dir, *, y_true, y_pred, y_score=None, task, text
                           default=_json_default)
         names.append(REPORT_NAME)
         markdown = _report_markdown(title, task, metrics, names, errors, movie_table, extra,
-                                    n_worst, len(chosen), gamma)
+                                    n_worst, len(chosen), gamma, notes)
         with open(path(REPORT_NAME), "w", encoding="utf-8") as handle:
             handle.write(markdown)
         _publish(staging, out_dir, names)
@@ -222,13 +223,20 @@ def write_evaluation_report(out_dir, *, y_true, y_pred, y_score=None, task, text
 
 def _write_figures(path, y_true, y_pred, score, features, layer_weights, gamma, attention, tokens,
                    n_highlight, seed, tsne_max_points):
-    """The report's figures; returns (file names written, indices of the highlighted examples)."""
-    names = []
+    """The report's figures; returns (file names written, indices of the highlighted examples, notes).
+
+    A figure the rows are too few for is left out with a note, not an error: a
+    small evaluation file still gets its metrics.
+    """
+    names, notes = [], []
     plot_confusion_matrices(y_true, y_pred, path("confusion_matrices.png"))
     names.append("confusion_matrices.png")
     plot_rating_histograms(y_true, y_pred, path("rating_histograms.png"), y_score=score)
     names.append("rating_histograms.png")
-    if features is not None:
+    if features is not None and len(features) < MIN_TSNE_POINTS:
+        notes.append(f"t-SNE 略去：只有 {len(features)} 条评论，至少需要 {MIN_TSNE_POINTS} 条 "
+                     f"(t-SNE left out: {len(features)} rows, it needs {MIN_TSNE_POINTS})")
+    elif features is not None:
         plot_tsne(features, y_true, path("tsne.png"), seed=seed, max_points=tsne_max_points)
         names.append("tsne.png")
     if layer_weights is not None:
@@ -243,7 +251,7 @@ def _write_figures(path, y_true, y_pred, score, features, layer_weights, gamma, 
         attention_highlights_html(*args, path("attention_highlights.html"), labels=chosen)
         attention_highlights_png(*args, path("attention_highlights.png"), labels=chosen, max_reviews=6)
         names += ["attention_highlights.html", "attention_highlights.png"]
-    return names, chosen
+    return names, chosen, notes
 
 
 def _write_tables(path, names, y_true, y_pred, score, task, texts, movies):
@@ -263,7 +271,7 @@ def _write_tables(path, names, y_true, y_pred, score, task, texts, movies):
 
 
 def _report_markdown(title, task, metrics, names, errors, movie_table, extra, n_worst,
-                     n_highlighted, gamma):
+                     n_highlighted, gamma, notes=()):
     def fmt(value):
         return "n/a" if value is None else f"{value:.4f}"
 
@@ -292,6 +300,8 @@ def _report_markdown(title, task, metrics, names, errors, movie_table, extra, n_
         lines.append(f"| {star}★ | {scores['precision']:.4f} | {scores['recall']:.4f} | "
                      f"{scores['f1']:.4f} | {scores['support']} |")
     lines += ["", "全部指标见 [metrics.json](metrics.json)；逐条预测见 [predictions.csv](predictions.csv)。", ""]
+    if notes:
+        lines += ["## 说明 (notes)", ""] + [f"- {note}" for note in notes] + [""]
 
     figures = [
         ("confusion_matrices.png", "混淆矩阵 (confusion matrices)"),

@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from kerasbert.evaluation.metrics import check_same_length, prepare_predictions, rating_metrics
+from kerasbert.limits import COUNT
 from kerasbert.tasks import NUM_STARS
 
 __all__ = [
@@ -98,8 +99,7 @@ def capped_rows(titles, cap_per_title=500, seed=0):
     codes, _ = _title_codes(titles)
     if cap_per_title is None:
         return np.ones(len(codes), dtype=bool)
-    if int(cap_per_title) < 1:
-        raise ValueError("cap_per_title must be >= 1 or None, got %r" % (cap_per_title,))
+    COUNT.check("cap_per_title", cap_per_title)
     keys = np.random.default_rng([seed, 1]).random(len(codes))
     order = np.lexsort((keys, codes))  # by title, random order within a title
     sorted_codes = codes[order]
@@ -175,8 +175,7 @@ def _per_title_values(counts, sums):
 
 def _bootstrap_weights(n_titles, n_boot, seed):
     """(n_boot, T) multiplicities: each row is a resample of T titles with replacement."""
-    if int(n_boot) < 1:
-        raise ValueError("n_boot must be >= 1, got %r" % (n_boot,))
+    COUNT.check("n_boot", n_boot)
     rng = np.random.default_rng([seed, 2])
     return rng.multinomial(n_titles, np.full(n_titles, 1.0 / n_titles), size=int(n_boot)).astype(float)
 

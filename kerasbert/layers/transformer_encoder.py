@@ -3,6 +3,7 @@
 from kerasbert._backend import keras, tf
 from kerasbert.checkpoints import resolve_checkpoint
 from kerasbert.encoder_modes import TRAINABLE_MODES, check_mode, first_trainable_block  # noqa: F401
+from kerasbert.model_arguments import usable_positions
 
 # Architectures whose blocks share BERT's call signature and additive mask.
 SPLITTABLE_MODEL_TYPES = ("bert", "roberta", "xlm-roberta", "camembert", "electra")
@@ -111,10 +112,16 @@ class TransformerEncoder(keras.layers.Layer):
         self.model_config = self.transformer.config.to_dict()
         self.num_layers = int(self.transformer.config.num_hidden_layers)
         self.hidden_size = int(self.transformer.config.hidden_size)
+        check_mode(self.mode, self.top_k, self.num_layers)  # now that the block count is known
         self.supports_masking = True
         # Build now, so the weights exist (and trainable flags apply) before any call.
         self.transformer(self.transformer.dummy_inputs, training=False)
         self._apply_trainability()
+
+    @property
+    def max_positions(self):
+        """Tokens per text the position embeddings allow (XLM-R's two offset rows left out)."""
+        return usable_positions(self.transformer.config)
 
     # Trainability -----------------------------------------------------------
     #

@@ -69,7 +69,7 @@ def predict_rows(network, rows, pad, batch_size=DEFAULT_BATCH_SIZE, max_length=1
 
 
 def _encode(model, texts, max_length):
-    max_length = int(max_length or model.max_length)
+    max_length = model.inference_length(max_length)
     flat_ids, lengths = encode_texts(texts, model.tokenizer, max_length=max_length, progress=False)
     return row_slices(flat_ids, lengths), max_length
 

@@ -8,6 +8,7 @@ calibration without a new head.
 """
 
 from kerasbert._backend import keras, tf
+from kerasbert.limits import SMOOTHING
 from kerasbert.tasks import NUM_STARS
 
 
@@ -33,8 +34,7 @@ class NeighbourSmoothedCrossentropy(keras.losses.Loss):
 
     def __init__(self, epsilon=0.1, name="neighbour_smoothed_crossentropy", **kwargs):
         super().__init__(name=name, **kwargs)
-        if not 0.0 <= float(epsilon) < 1.0:
-            raise ValueError("epsilon must be in [0, 1), got %r" % (epsilon,))
+        SMOOTHING.check("epsilon", epsilon)
         self.epsilon = float(epsilon)
 
     def call(self, y_true, y_pred):

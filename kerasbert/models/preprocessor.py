@@ -13,6 +13,7 @@ from kerasbert.data.pipeline import (
     row_slices,
 )
 from kerasbert.defaults import DEFAULT_BATCH_SIZE, DEFAULT_MAX_LENGTH
+from kerasbert.limits import TOKENS_PER_TEXT
 from kerasbert.rating_task import as_text_list, is_raw_text  # noqa: F401  (re-exported)
 from kerasbert.tasks import check_task
 
@@ -42,8 +43,7 @@ class RatingPreprocessor(keras.layers.Layer):
     def __init__(self, tokenizer=None, task="classification", max_length=DEFAULT_MAX_LENGTH, **kwargs):
         super().__init__(**kwargs)
         self.task = check_task(task)
-        if int(max_length) < 2:
-            raise ValueError("max_length must be >= 2, got %r" % (max_length,))
+        TOKENS_PER_TEXT.check("max_length", max_length)
         self.max_length = int(max_length)
         self.tokenizer = None if tokenizer is None else resolve_tokenizer(tokenizer)
 

@@ -16,7 +16,7 @@ from kerasbert._backend import keras
 from kerasbert.models.builders import build_rating_model
 from kerasbert.models.compile import KIT
 from kerasbert.models.preprocessor import RatingPreprocessor
-from kerasbert.rating_task import RatingTask, is_raw_text
+from kerasbert.rating_task import RatingTask
 
 __all__ = ["RatingModel"]
 
@@ -53,7 +53,5 @@ class RatingModel(RatingTask, keras.Model):
     builder = staticmethod(build_rating_model)
     preprocessor_class = RatingPreprocessor
 
-    def predict(self, x, batch_size=None, **kwargs):
-        if is_raw_text(x):
-            x, batch_size = self._raw_dataset(x, None, batch_size), None
-        return super().predict(x, batch_size=batch_size, **kwargs)
+    def predict_texts_batched(self, texts, batch_size, **kwargs):
+        return super(RatingTask, self).predict(self._raw_dataset(texts, None, batch_size), **kwargs)

@@ -8,11 +8,41 @@ from typing import Optional, Union
 
 from kerasbert.defaults import DEFAULT_BATCH_SIZE, DEFAULT_MAX_LENGTH, DEFAULT_WEIGHT_DECAY, FROZEN_LEARNING_RATE
 from kerasbert.errors import ArgumentError, RecipeError
+from kerasbert.hardware import PRECISIONS, STRATEGIES
+from kerasbert.limits import BATCH_SIZE, COUNT, SMOOTHING, TOKENS_PER_TEXT, choice, integer, number
 from kerasbert.model_arguments import check_model_arguments, model_defaults
 from kerasbert.model_folder import BACKENDS, TF_KERAS
 from kerasbert.tasks import TASKS
 
 MODEL_ARGUMENTS = tuple(model_defaults())
+ROWS = COUNT.or_none()  # a cap on rows; null: every row
+
+# The range of every numeric or named recipe field (`kerasbert.limits`): the recipe file, the
+# `kerasbert train` flags (`kerasbert.commands.train`) and `RecipeConfig(...)` check the same limits.
+RECIPE_LIMITS = {
+    "task": choice(*TASKS),
+    "split": choice("by-movie", "random"),
+    "max_examples": ROWS,
+    "rows_per_title": ROWS,
+    "max_eval_examples": ROWS,
+    "validation_rows_per_title": ROWS,
+    "max_length": TOKENS_PER_TEXT,
+    "label_smoothing": SMOOTHING,
+    "class_weight": choice("balanced").or_none(),
+    "epochs": integer(1, 100000),
+    "batch_size": BATCH_SIZE,
+    "learning_rate": number(0.0, 10.0, low_open=True),
+    "optimizer": choice("adam", "adamw"),
+    "weight_decay": number(0.0, 1.0),
+    "warmup_ratio": number(0.0, 1.0, high_open=True),
+    "layerwise_lr_decay": number(0.0, 1.0, low_open=True).or_none(),
+    "early_stopping_patience": integer(0, 100000),
+    "backup_every_steps": integer(1).or_none(),
+    "backend": choice(*BACKENDS),
+    "strategy": choice(*STRATEGIES),
+    "mixed_precision": choice(*PRECISIONS),
+    "seed": integer(0, 2 ** 32 - 1),
+}
 
 # Where `recipe_path` looks for a recipe by name, in order: ./recipes, the
 # copy installed with the package (setup.py ships recipes/ as package data),
@@ -76,40 +106,20 @@ class RecipeConfig:
     seed: int = 0
 
     def __post_init__(self):
-        checks = [
-            ("task", self.task, TASKS),
-            ("split", self.split, ("by-movie", "random")),
-            ("optimizer", self.optimizer, ("adam", "adamw")),
-            ("backend", self.backend, BACKENDS),
-        ]
-        for field, value, allowed in checks:
-            if value not in allowed:
-                raise ValueError("recipe %s: %s must be one of %s, got %r" % (self.name, field, allowed, value))
+        for field, limit in RECIPE_LIMITS.items():
+            problem = limit.problem(getattr(self, field))
+            if problem:
+                raise RecipeError(self.name, "%s %s" % (field, problem), field=field)
         try:
             self.model = check_model_arguments(**self.model)
         except ArgumentError as error:
             raise RecipeError(self.name, error.problem, field=error.argument) from None
-        for field in ("epochs", "batch_size", "max_length"):
-            if getattr(self, field) < 1:
-                raise ValueError("recipe %s: %s must be >= 1" % (self.name, field))
-        if not 0.0 <= self.label_smoothing < 1.0:
-            raise ValueError("recipe %s: label_smoothing must be in [0, 1), got %r" % (self.name, self.label_smoothing))
-        if self.class_weight not in (None, "balanced"):
-            raise ValueError("recipe %s: class_weight must be null or \"balanced\", got %r"
-                             % (self.name, self.class_weight))
         if self.task != "classification" and (self.label_smoothing or self.class_weight):
-            raise ValueError("recipe %s: label_smoothing and class_weight apply to classification only" % self.name)
-        if self.layerwise_lr_decay is not None:
-            if not 0.0 < self.layerwise_lr_decay <= 1.0:
-                raise ValueError("recipe %s: layerwise_lr_decay must be in (0, 1], got %r"
-                                 % (self.name, self.layerwise_lr_decay))
-            if self.optimizer != "adamw" or self.mode == "frozen":
-                raise ValueError("recipe %s: layerwise_lr_decay needs optimizer \"adamw\" and an encoder that trains"
-                                 % self.name)
-        if self.rows_per_title is not None and self.rows_per_title < 1:
-            raise ValueError("recipe %s: rows_per_title must be >= 1 (or null for every row)" % self.name)
-        if self.validation_rows_per_title is not None and self.validation_rows_per_title < 1:
-            raise ValueError("recipe %s: validation_rows_per_title must be >= 1 (or null for every row)" % self.name)
+            raise RecipeError(self.name, "label_smoothing and class_weight apply to classification only",
+                              field="label_smoothing" if self.label_smoothing else "class_weight")
+        if self.layerwise_lr_decay is not None and (self.optimizer != "adamw" or self.mode == "frozen"):
+            raise RecipeError(self.name, "layerwise_lr_decay needs optimizer \"adamw\" and an encoder that trains",
+                              field="layerwise_lr_decay")
 
     def __getattr__(self, name):
         # The model arguments read as fields: config.mode, config.top_k, config.pooling, ...
@@ -234,7 +244,7 @@ def load_recipe(name_or_path, **overrides):
     """
     path = recipe_path(name_or_path)
     try:
-        with open(path, encoding="utf-8") as handle:
+        with open(path, encoding="utf-8-sig") as handle:  # editors on Windows save a byte-order mark
             values = json.load(handle)
     except (ValueError, UnicodeDecodeError) as error:
         raise RecipeError(path, "not valid JSON: %s" % error) from None

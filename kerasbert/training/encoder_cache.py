@@ -14,8 +14,11 @@ padding), memory-mapped, and read back every epoch; the trainable top
 
 Layout of a cache folder (published atomically, so a killed build leaves
 nothing behind and a finished one is never half-written):
-`states.npy` float16 `(tokens, layers kept, hidden)`, `row_lengths.npy`
-int64 `(rows,)`, `meta.json` (the key's parts, written last).
+`.kerasbert-encoder-cache` (the marker, written first), `states.npy`
+float16 `(tokens, layers kept, hidden)`, `row_lengths.npy` int64 `(rows,)`,
+`meta.json` (the key's parts, written last). `cache list|clear` touch only
+folders with the marker (or, from before it, exactly the store's files), so
+`KERASBERT_ENCODER_CACHE` may point at a folder that holds other things.
 """
 
 import dataclasses
@@ -23,6 +26,7 @@ import hashlib
 import json
 import logging
 import os
+import re
 import shutil
 
 import numpy as np
@@ -32,7 +36,7 @@ from tqdm.auto import tqdm
 from kerasbert.checkpoints import cache_root
 from kerasbert.data.encoding import default_bucket_boundaries, encode_labels, encode_texts, pad_id, pad_token_ids, \
     row_slices
-from kerasbert.errors import CacheTooLarge
+from kerasbert.errors import CacheTooLarge, OutputError
 from kerasbert.training.roads import road_of
 from kerasbert.utils.io import atomic_directory, disk_bytes
 
@@ -42,6 +46,11 @@ CACHE_FORMAT = 1
 STATES_FILE = "states.npy"
 LENGTHS_FILE = "row_lengths.npy"
 META_FILE = "meta.json"
+MARKER_FILE = ".kerasbert-encoder-cache"  # in every folder a build makes, the `.partial` one included
+MARKER_TEXT = "a kerasbert encoder-state cache folder: computed states, safe to delete\n"
+STORE_FILES = frozenset({STATES_FILE, LENGTHS_FILE, META_FILE})
+# `atomic_directory`'s folders for KEY: the build (`.KEY.XXXX.partial`) and the one it replaces (`.old`).
+_BUILD_FOLDER = re.compile(r"^\.(?P<key>[0-9a-f]+)\..+\.partial(\.old)?$")
 DISK_MARGIN_BYTES = 1 << 30  # leave 1 GiB free
 
 
@@ -147,39 +156,82 @@ def cache_folder(key):
 # Housekeeping (`kerasbert cache list|clear`) ----------------------------------------
 
 
-def list_caches():
-    """Every cache folder, newest use first: dicts with `key`, `folder`, `bytes`,
-    `last_used` (epoch seconds), `complete`, and the key's parts (`rows`,
-    `max_length`, `stored`, `checkpoint`, ...) for complete ones. A folder
-    without `meta.json` is an interrupted build (`complete` False)."""
+def _read_meta(folder):
+    try:
+        with open(os.path.join(folder, META_FILE), encoding="utf-8") as handle:
+            meta = json.load(handle)
+    except (OSError, ValueError):
+        return None
+    return meta if isinstance(meta, dict) else None
+
+
+def _is_cache_folder(folder):
+    """Whether `folder` (not a link) is one a build made: it carries the marker, or, from before the
+    marker, holds nothing but the store's files and is named as a build names it."""
+    if os.path.islink(folder) or not os.path.isdir(folder):
+        return False
+    marker = os.path.join(folder, MARKER_FILE)
+    if os.path.isfile(marker) and not os.path.islink(marker):
+        return True
+    names = set(os.listdir(folder))
+    paths = [os.path.join(folder, name) for name in names]
+    if not names <= STORE_FILES or not all(os.path.isfile(p) and not os.path.islink(p) for p in paths):
+        return False  # anything else in it is not ours: leave the whole folder alone
+    name = os.path.basename(folder)
+    if _BUILD_FOLDER.match(name):
+        return True  # an interrupted build of an older version
+    meta = _read_meta(folder) if names == STORE_FILES else None
+    return meta is not None and meta.get("key") == name  # a finished cache of an older version
+
+
+def scan_cache_directory():
+    """`(caches, foreign)` in `cache_directory()`.
+
+    caches: every cache folder, newest use first: dicts with `key`,
+    `folder`, `bytes`, `last_used` (epoch seconds), `complete`, and the key's
+    parts (`rows`, `max_length`, `stored`, `checkpoint`, ...) for complete
+    ones. A cache folder without `meta.json` is an interrupted build
+    (`complete` False).
+    foreign: the other entries, never listed for deletion: dicts with
+    `name`, `path` and `kind` ("symlink", "file" or "folder"). A symbolic
+    link is never followed, so a link to a cache elsewhere is foreign too.
+    """
     root = cache_directory()
     if not os.path.isdir(root):
-        return []
-    entries = []
+        return [], []
+    entries, foreign = [], []
     for name in sorted(os.listdir(root)):
         folder = os.path.join(root, name)
-        if not os.path.isdir(folder):
+        if not _is_cache_folder(folder):
+            kind = "symlink" if os.path.islink(folder) else "folder" if os.path.isdir(folder) else "file"
+            foreign.append({"name": name, "path": folder, "kind": kind})
             continue
-        meta_path = os.path.join(folder, META_FILE)
         entry = {"key": name, "folder": folder, "bytes": disk_bytes(folder), "complete": False,
                  "last_used": os.path.getmtime(folder)}
-        if os.path.isfile(meta_path):
-            try:
-                with open(meta_path, encoding="utf-8") as handle:
-                    meta = json.load(handle)
-            except (OSError, ValueError):
-                meta = None
-            if isinstance(meta, dict):
-                entry.update({k: v for k, v in meta.items() if k not in entry})
-                entry["complete"] = True
-                entry["last_used"] = os.path.getmtime(meta_path)
+        meta = _read_meta(folder) if os.path.isfile(os.path.join(folder, META_FILE)) else None
+        if meta is not None:
+            entry.update({k: v for k, v in meta.items() if k not in entry})
+            entry["complete"] = True
+            entry["last_used"] = os.path.getmtime(os.path.join(folder, META_FILE))
         entries.append(entry)
-    return sorted(entries, key=lambda e: -e["last_used"])
+    return sorted(entries, key=lambda e: -e["last_used"]), foreign
+
+
+def list_caches():
+    """The cache folders of `scan_cache_directory()`, newest use first."""
+    return scan_cache_directory()[0]
 
 
 def remove_cache(entry):
-    """Delete one cache folder from `list_caches()`; returns the bytes freed."""
-    shutil.rmtree(entry["folder"])
+    """Delete one cache folder from `list_caches()`; returns the bytes freed.
+
+    Checked again here: a folder that is not a cache (or has become a link
+    since it was listed) is refused with `OutputError`, never deleted.
+    """
+    folder = entry["folder"]
+    if not _is_cache_folder(folder):
+        raise OutputError("%s: not an encoder cache kerasbert wrote (or a symbolic link); left as it is" % folder)
+    shutil.rmtree(folder)  # does not follow links inside the folder
     return entry["bytes"]
 
 
@@ -258,6 +310,9 @@ def build_or_load_cache(model, tokenizer, texts, max_length, plan, checkpoint, b
     pad = pad_id(tokenizer)
     progress = tqdm(total=len(texts), desc="encoder cache", unit=" texts", disable=not verbose)
     with atomic_directory(folder) as tmp:
+        # First, so even a killed build's `.partial` folder is known as ours to `cache clear`.
+        with open(os.path.join(tmp, MARKER_FILE), "w", encoding="utf-8") as handle:
+            handle.write(MARKER_TEXT)
         states = np.lib.format.open_memmap(
             os.path.join(tmp, STATES_FILE), mode="w+", dtype=np.float16,
             shape=(total_tokens, len(plan.stored), plan.hidden_size),
@@ -353,5 +408,8 @@ __all__ = [
     "cache_key",
     "cache_plan",
     "cached_dataset",
+    "list_caches",
     "model_on_cache",
+    "remove_cache",
+    "scan_cache_directory",
 ]

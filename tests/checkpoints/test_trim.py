@@ -111,6 +111,6 @@ def test_bad_column_empty_corpus_and_negative_extra(corpus, tmp_path):
         read_texts(path, "nope")
     with pytest.raises(CheckpointError, match="hold no text"):
         trim_checkpoint(SPEC, ["", "  "], tmp_path / "x", progress=False)
-    with pytest.raises(CheckpointError, match="extra_top_n"):
+    with pytest.raises(KerasbertError, match="extra_top_n must be an integer >= 0, got -1"):
         trim_checkpoint(SPEC, texts, tmp_path / "x", extra_top_n=-1, progress=False)
     assert not (tmp_path / "x").exists()

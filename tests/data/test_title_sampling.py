@@ -65,7 +65,7 @@ def test_a_cap_above_every_title_keeps_every_row():
 
 def test_bad_arguments():
     titles, lengths = corpus()
-    with pytest.raises(ValueError, match="rows_per_title must be >= 1"):
+    with pytest.raises(ValueError, match="rows_per_title must be an integer >= 1"):
         TitleSampling.build(titles, lengths, 0)
     with pytest.raises(ValueError, match="165 titles but 3 rows"):
         TitleSampling.build(titles, lengths[:3], 5)

@@ -149,3 +149,17 @@ def test_bad_inputs_raise_before_writing(tmp_path, data, change, message):
         write_evaluation_report(tmp_path / "bad", **kwargs)
     assert not (tmp_path / "bad").exists()
     assert staging_leftovers(tmp_path) == []
+
+
+def test_too_few_rows_for_tsne_give_a_note_not_an_error(tmp_path):
+    import numpy as np
+
+    from kerasbert.evaluation import write_evaluation_report
+
+    rng = np.random.default_rng(0)
+    y_true, y_pred = np.array([1, 5, 3]), np.array([1, 4, 3])
+    path = write_evaluation_report(str(tmp_path / "report"), y_true=y_true, y_pred=y_pred, task="classification",
+                                   texts=["好", "差", "一般"], features=rng.normal(size=(3, 8)))
+    text = open(path, encoding="utf-8").read()
+    assert "t-SNE left out: 3 rows, it needs 4" in text
+    assert not (tmp_path / "report" / "tsne.png").exists() and (tmp_path / "report" / "confusion_matrices.png").exists()

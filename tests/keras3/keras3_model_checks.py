@@ -125,6 +125,23 @@ def test_star_metrics_against_numpy():
     assert float(regression.result()) == 1.0
 
 
+def test_predict_on_no_texts_non_texts_and_a_length_beyond_the_positions():
+    from kerasbert.errors import ArgumentError
+
+    for task, width in (("classification", 5), ("regression", 1)):
+        model = tiny_model(task)
+        empty = model.predict([])
+        assert empty.shape == (0, width) and empty.dtype == np.float32
+    with pytest.raises(ArgumentError, match=r"predict takes texts \(strings\); item 0 is int 3"):
+        model.predict([3, 4])
+    with pytest.raises(ArgumentError, match="text at position 1 is int 7, not a string"):
+        model.predict(["好看", 7])
+    with pytest.raises(ArgumentError, match="max_length 33 is above the 32 positions"):  # tiny_backbone: 32
+        RatingModel(model.network, RatingPreprocessor(tiny_tokenizer(), task="regression", max_length=33))
+    with pytest.raises(ArgumentError, match="max_length 40 is above the 32 positions"):
+        predict_texts(model, ["好看"], max_length=40)
+
+
 def test_top_k_trains_only_the_top_block_and_the_head():
     model = tiny_model(mode="top_k", top_k=1)
     encoder = model.get_layer("encoder")

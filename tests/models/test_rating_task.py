@@ -144,7 +144,9 @@ def test_bad_construction(tiny_bert_config, tiny_chinese_checkpoint):
         RatingModel(network, preprocessor)
     with pytest.raises(ValueError, match="pass tokenizer="):
         RatingModel.from_checkpoint(tiny_bert_config)
-    model = RatingModel(network, RatingPreprocessor(tiny_chinese_checkpoint, task="regression"))
+    with pytest.raises(ValueError, match="max_length 128 is above the 32 positions"):  # tiny_bert_config: 32
+        RatingModel(network, RatingPreprocessor(tiny_chinese_checkpoint, task="regression", max_length=128))
+    model = RatingModel(network, RatingPreprocessor(tiny_chinese_checkpoint, task="regression", max_length=32))
     model.compile()
     with pytest.raises(ValueError, match="validation_split is not supported with raw texts"):
         model.fit(["好", "差"], [5, 1], validation_split=0.5, verbose=0)
@@ -155,3 +157,35 @@ def test_bad_construction(tiny_bert_config, tiny_chinese_checkpoint):
 def test_public_names():
     assert kerasbert.keras is keras and keras.__version__.startswith("2.")
     assert kerasbert.RatingModel is RatingModel and kerasbert.RatingPreprocessor is RatingPreprocessor
+
+
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_predict_on_no_texts_and_on_non_texts(tiny_chinese_checkpoint, task):
+    from kerasbert.errors import ArgumentError
+
+    model = rating_model(tiny_chinese_checkpoint, task)
+    empty = model.predict([])
+    assert empty.shape == (0, 5 if task == "classification" else 1) and empty.dtype == np.float32
+    assert model.predict_stars([]).shape == (0,)
+    with pytest.raises(ArgumentError, match=r"predict takes texts \(strings\); item 0 is int 3"):
+        model.predict([3, 4])
+    with pytest.raises(ArgumentError, match="predict needs texts .*got None"):
+        model.predict(None)
+    with pytest.raises(ArgumentError, match="text at position 1 is int 7, not a string"):
+        model.predict(["好看", 7])
+    with pytest.raises(ArgumentError, match="fit needs at least one text"):
+        model.fit([], [])
+
+
+def test_a_max_length_beyond_the_encoders_positions_is_refused(tiny_chinese_checkpoint):
+    from kerasbert.errors import ArgumentError
+
+    # the tiny checkpoint has 128 positions
+    with pytest.raises(ArgumentError, match="max_length 129 is above the 128 positions") as caught:
+        RatingModel.from_checkpoint(tiny_chinese_checkpoint, max_length=129, **SMALL_HEAD)
+    assert caught.value.argument == "max_length"
+    model = rating_model(tiny_chinese_checkpoint, "classification")
+    with pytest.raises(ArgumentError, match="max_length 200 is above the 128 positions"):
+        kerasbert.models.predict_texts(model, ["好看"], max_length=200)
+    with pytest.raises(ArgumentError, match="top_k 3 is above the 2 blocks|0 <= top_k <= 2"):
+        RatingModel.from_checkpoint(tiny_chinese_checkpoint, max_length=16, mode="top_k", top_k=3, **SMALL_HEAD)

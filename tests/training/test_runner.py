@@ -37,6 +37,11 @@ def small_recipe(name, checkpoint, data, out_dir, **overrides):
                   max_examples=160, max_eval_examples=48, epochs=2, batch_size=16, max_length=32,
                   attention_units=16, num_hops=4, strategy="default", mixed_precision="float32")
     values.update(overrides)
+    recipe = load_recipe(name)
+    if recipe.mode == "top_k" and values.get("top_k") is None and os.path.isdir(str(checkpoint)):
+        with open(os.path.join(str(checkpoint), "config.json")) as handle:
+            blocks = json.load(handle)["num_hidden_layers"]
+        values["top_k"] = min(recipe.top_k, blocks)  # a top_k above the blocks is refused; tiny has 2
     return load_recipe(name, **values)
 
 

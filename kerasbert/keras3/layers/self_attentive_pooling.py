@@ -5,6 +5,7 @@ from keras import ops
 
 from kerasbert.keras3.layers.masking import large_negative_number
 from kerasbert.model_arguments import HOP_MERGES  # noqa: F401  (declared once for both roads)
+from kerasbert.model_arguments import MODEL_LIMITS
 
 
 @keras.saving.register_keras_serializable(package="kerasbert")
@@ -37,8 +38,8 @@ class SelfAttentivePooling(keras.layers.Layer):
         super().__init__(**kwargs)
         if merge_hops not in HOP_MERGES:
             raise ValueError("merge_hops must be one of %s, got %r" % (HOP_MERGES, merge_hops))
-        if int(num_hops) < 1 or int(attention_units) < 1:
-            raise ValueError("num_hops and attention_units must be >= 1, got %r and %r" % (num_hops, attention_units))
+        MODEL_LIMITS["num_hops"].check("num_hops", num_hops)
+        MODEL_LIMITS["attention_units"].check("attention_units", attention_units)
         self.attention_units = int(attention_units)
         self.num_hops = int(num_hops)
         self.penalty_coefficient = float(penalty_coefficient)

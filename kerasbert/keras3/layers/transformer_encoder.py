@@ -82,6 +82,11 @@ class TransformerEncoder(keras.layers.Layer):
         self._apply_trainability()
 
     @property
+    def max_positions(self):
+        """Tokens per text the position embeddings allow (keras-hub already drops XLM-R's two offsets)."""
+        return int(self.backbone.max_sequence_length)
+
+    @property
     def first_trainable_block(self):
         """Index of the lowest block that trains (`num_layers` when none does)."""
         return first_trainable_block(self.mode, self.top_k, self.num_layers)

@@ -35,7 +35,8 @@ def predict_rows(network, rows, pad, batch_size=DEFAULT_BATCH_SIZE, max_length=1
 
 
 def _encode(model, texts, max_length):
-    if max_length is None or int(max_length) == model.max_length:
+    max_length = model.inference_length(max_length)
+    if max_length == model.max_length:
         return model.preprocessor.encode(texts), model.max_length
     from kerasbert.keras3.models.preprocessor import RatingPreprocessor
 

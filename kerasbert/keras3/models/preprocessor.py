@@ -34,6 +34,7 @@ from kerasbert.data.encoding import (
 from kerasbert.data.title_sampling import TitleSampling
 from kerasbert.defaults import DEFAULT_BATCH_SIZE, DEFAULT_MAX_LENGTH
 from kerasbert.errors import CheckpointError
+from kerasbert.limits import TOKENS_PER_TEXT
 from kerasbert.rating_task import as_text_list, is_raw_text  # noqa: F401  (re-exported)
 from kerasbert.tasks import check_task
 
@@ -239,8 +240,7 @@ class RatingPreprocessor(keras.layers.Layer):
     def __init__(self, tokenizer=None, task="classification", max_length=DEFAULT_MAX_LENGTH, **kwargs):
         super().__init__(**kwargs)
         self.task = check_task(task)
-        if int(max_length) < 2:
-            raise ValueError("max_length must be >= 2, got %r" % (max_length,))
+        TOKENS_PER_TEXT.check("max_length", max_length)
         self.max_length = int(max_length)
         self.tokenizer = None if tokenizer is None else resolve_json_tokenizer(tokenizer)
         self.built = True

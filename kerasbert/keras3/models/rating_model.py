@@ -15,12 +15,11 @@ do alike lives in `kerasbert.rating_task.RatingTask`.
 
 import keras
 
-from kerasbert.defaults import DEFAULT_BATCH_SIZE
 from kerasbert.keras3.models.builders import build_rating_model
 from kerasbert.keras3.models.compile import KIT
 from kerasbert.keras3.models.inference import predict_scores
 from kerasbert.keras3.models.preprocessor import RatingPreprocessor
-from kerasbert.rating_task import RatingTask, as_text_list, is_raw_text
+from kerasbert.rating_task import RatingTask
 
 __all__ = ["RatingModel"]
 
@@ -45,7 +44,5 @@ class RatingModel(RatingTask, keras.Model):
     builder = staticmethod(build_rating_model)
     preprocessor_class = RatingPreprocessor
 
-    def predict(self, x, batch_size=None, **kwargs):
-        if is_raw_text(x):
-            return predict_scores(self, as_text_list(x), batch_size=batch_size or DEFAULT_BATCH_SIZE)
-        return super().predict(x, batch_size=batch_size, **kwargs)
+    def predict_texts_batched(self, texts, batch_size, **kwargs):
+        return predict_scores(self, texts, batch_size=batch_size)  # length-sorted batches, few XLA programs
