@@ -110,6 +110,21 @@ def tiny_chinese_checkpoint(tmp_path_factory, demo_sample_csv):
     return str(folder)
 
 
+@pytest.fixture(scope="session")
+def untrained_model_dir(tiny_chinese_checkpoint, tmp_path_factory):
+    """A tiny model folder (random weights) as `kerasbert train` writes it: for commands that read one."""
+    from kerasbert import RatingModel
+    from kerasbert.models import save_model_folder
+    from kerasbert.training.config import RecipeConfig
+
+    out = tmp_path_factory.mktemp("tiny_model")
+    arguments = dict(mode="frozen", layers="last", pooling="mean", hidden_units=[])
+    model = RatingModel.from_checkpoint(tiny_chinese_checkpoint, task="classification", max_length=32, **arguments)
+    config = RecipeConfig(name="tiny", checkpoint=tiny_chinese_checkpoint, model=arguments, max_length=32)
+    save_model_folder(model, config.to_dict(), str(out))
+    return str(out)
+
+
 @pytest.fixture(autouse=True, scope="session")
 def _private_encoder_cache(tmp_path_factory):
     """Encoder-state caches written by tests go to a temporary folder, not the user's cache."""

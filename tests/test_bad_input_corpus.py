@@ -23,19 +23,9 @@ KAGGLE = ("ID,Movie_Name_EN,Movie_Name_CN,Crawl_Date,Number,Username,Date,Star,C
           "1,Mermaid,美人鱼,2017-01-22,2,u2,2016-02-08,1,太难看了,2\n")
 
 
-@pytest.fixture(scope="module")
-def model_dir(tiny_chinese_checkpoint, tmp_path_factory):
-    """A tiny trained-model folder (random weights) as `kerasbert train` writes it."""
-    from kerasbert import RatingModel
-    from kerasbert.models import save_model_folder
-    from kerasbert.training.config import RecipeConfig
-
-    out = tmp_path_factory.mktemp("tiny_model")
-    arguments = dict(mode="frozen", layers="last", pooling="mean", hidden_units=[])
-    model = RatingModel.from_checkpoint(tiny_chinese_checkpoint, task="classification", max_length=32, **arguments)
-    config = RecipeConfig(name="tiny", checkpoint=tiny_chinese_checkpoint, model=arguments, max_length=32)
-    save_model_folder(model, config.to_dict(), str(out))
-    return str(out)
+@pytest.fixture
+def model_dir(untrained_model_dir):
+    return untrained_model_dir
 
 
 def write(folder, name, content):

@@ -19,7 +19,7 @@ import pandas as pd
 from kerasbert.checkpoints import cache_root, trim_checkpoint
 from kerasbert.data.splitting import load_recipe_splits
 from kerasbert.data.title_sampling import balanced_star_weights, title_weights
-from kerasbert.errors import ArgumentError, ModelFolderError
+from kerasbert.errors import ModelFolderError
 from kerasbert.tasks import NUM_STARS
 from kerasbert.training.evaluate import evaluate_frame
 from kerasbert.training.roads import road
@@ -121,8 +121,10 @@ def make_callbacks(config, out_dir, verbose=True, run_road=None):
     if not run_road.keras3 or importlib.util.find_spec("tensorflow") is not None:
         callbacks.append(keras.callbacks.TensorBoard(os.path.join(out_dir, "tensorboard")))  # writes with tf.summary
     if config.gradual_unfreezing:
-        from kerasbert.training.callbacks import GradualUnfreezing
-
+        if run_road.keras3:
+            GradualUnfreezing = run_road.models.GradualUnfreezing
+        else:
+            from kerasbert.training.callbacks import GradualUnfreezing
         callbacks.append(GradualUnfreezing(initial_blocks=config.top_k or 1))
     return callbacks
 
@@ -261,9 +263,6 @@ def run_recipe(config, verbose=True):
         >>> summary["test_metrics"]["accuracy"]
     """
     run_road = road(config.backend)
-    if run_road.keras3 and config.gradual_unfreezing:
-        raise ArgumentError("gradual_unfreezing", "gradual_unfreezing is on the tf-keras road only (backend "
-                                                  "tf-keras); on Keras 3, use mode top_k")
     keras, models = run_road.keras, run_road.models
     keras.utils.set_random_seed(config.seed)
     strategy, device_kind = run_road.distribution(config.strategy)

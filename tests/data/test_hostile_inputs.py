@@ -209,19 +209,9 @@ def test_unnamed_trailing_columns_are_not_duplicates(tmp_path):
 
 # --- kerasbert predict --input - -----------------------------------------------------------------
 
-@pytest.fixture(scope="module")
-def model_dir(tiny_chinese_checkpoint, tmp_path_factory):
-    """A tiny trained-model folder (random weights) as `kerasbert train` writes it."""
-    from kerasbert import RatingModel
-    from kerasbert.models import save_model_folder
-    from kerasbert.training.config import RecipeConfig
-
-    out = tmp_path_factory.mktemp("tiny_model")
-    arguments = dict(mode="frozen", layers="last", pooling="mean", hidden_units=[])
-    model = RatingModel.from_checkpoint(tiny_chinese_checkpoint, task="classification", max_length=32, **arguments)
-    config = RecipeConfig(name="tiny", checkpoint=tiny_chinese_checkpoint, model=arguments, max_length=32)
-    save_model_folder(model, config.to_dict(), str(out))
-    return str(out)
+@pytest.fixture
+def model_dir(untrained_model_dir):
+    return untrained_model_dir
 
 
 def stdin_pipe(monkeypatch, data):

@@ -142,6 +142,35 @@ def test_predict_on_no_texts_non_texts_and_a_length_beyond_the_positions():
         predict_texts(model, ["好看"], max_length=40)
 
 
+def test_gradual_unfreezing_opens_one_block_per_epoch_and_keeps_the_optimizer_state():
+    from kerasbert.keras3.models import GradualUnfreezing
+
+    model = tiny_model(mode="top_k", top_k=0, dropout=0.0)
+    model.compile(optimizer=keras.optimizers.Adam(1e-2))
+    encoder = model.get_layer("encoder")
+    blocks = encoder.backbone.transformer_layers
+
+    def snapshot():
+        return [[np.array(keras.ops.convert_to_numpy(w)) for w in block.weights] for block in blocks]
+
+    class Snapshots(keras.callbacks.Callback):
+        taken = [snapshot()]
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.taken.append(snapshot())
+
+    model.fit(TEXTS, STARS, epochs=2, batch_size=6, verbose=0,
+              callbacks=[GradualUnfreezing(initial_blocks=1), Snapshots()])
+
+    def moved(block, a, b):
+        return max(float(np.abs(x - y).max()) for x, y in zip(Snapshots.taken[a][block], Snapshots.taken[b][block]))
+
+    assert encoder.top_k == 2
+    assert moved(1, 0, 1) > 0 and moved(0, 0, 1) == 0  # epoch 1: only the top block of two
+    assert moved(0, 1, 2) > 0 and moved(1, 1, 2) > 0  # epoch 2: both
+    assert int(keras.ops.convert_to_numpy(model.optimizer.iterations)) == 6  # the step count carried over (2 x 3)
+
+
 def test_top_k_trains_only_the_top_block_and_the_head():
     model = tiny_model(mode="top_k", top_k=1)
     encoder = model.get_layer("encoder")

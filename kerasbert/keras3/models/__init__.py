@@ -28,6 +28,7 @@ from kerasbert.keras3.models.compile import (
     make_optimizer,
     rating_loss,
 )
+from kerasbert.keras3.models.gradual_unfreezing import GradualUnfreezing
 from kerasbert.keras3.models.heads import ScaledSigmoid
 from kerasbert.keras3.models.inference import predict_rows, predict_scores, predict_texts
 from kerasbert.keras3.models.losses import NeighbourSmoothedCrossentropy
@@ -43,6 +44,7 @@ __all__ = [
     "cached_batches",
     "encoder_states_function",
     "model_on_cache",
+    "GradualUnfreezing",
     "JsonTokenizer",
     "LayerwiseAdamW",
     "LinearWarmupDecay",
