@@ -25,13 +25,9 @@ def _slot_key(variable, optimizer_name):
 
 
 class GradualUnfreezing(keras.callbacks.Callback):
-    """Open one more transformer block per epoch, from the top.
-
-    Args:
-        encoder_name: the name of the model's `TransformerEncoder` layer.
-        initial_blocks: blocks trained in the first epoch; epoch e (0-based)
-            trains the top `initial_blocks + e` blocks, plus every layer above.
-        verbose: log each change of the trainable set.
+    """Open one more transformer block per epoch, from the top: epoch e (0-based) trains the top
+    `initial_blocks + e` blocks of the layer `encoder_name`, and everything above it (the arguments of the
+    tf-keras road's `kerasbert.GradualUnfreezing`).
 
     Example:
         >>> model.fit(batches, epochs=4, callbacks=[GradualUnfreezing(initial_blocks=1)])
