@@ -78,8 +78,8 @@ def takes_model_arguments(builder):
 def check_model_arguments(**arguments):
     """The arguments with the defaults filled in; an `ArgumentError` (a `ValueError`) naming the first bad one.
 
-    Checks what can be checked before the encoder is loaded; `check_encoder_limits`
-    checks `top_k` and the length against the encoder once its checkpoint is read.
+    Checks what can be checked before the encoder is loaded; once its checkpoint is read,
+    `check_encoder_limits` checks the length and `check_mode` the `top_k` against it.
     """
     unknown = sorted(set(arguments) - set(MODEL_ARGUMENTS))
     if unknown:
@@ -111,17 +111,16 @@ def usable_positions(config):
     return int(config.max_position_embeddings) - POSITION_OFFSETS.get(getattr(config, "model_type", ""), 0)
 
 
-def check_encoder_limits(max_length, num_positions, top_k=None, num_layers=None, checkpoint=None):
-    """An `ArgumentError` when `max_length` or `top_k` exceed what the encoder has (read from its checkpoint).
+def check_encoder_limits(max_length, num_positions, checkpoint=None):
+    """An `ArgumentError` when `max_length` exceeds the encoder's positions (read from its checkpoint).
 
-    `num_positions` counts the usable positions (XLM-R's two padding offsets already taken off).
+    `num_positions` counts the usable positions (`usable_positions`). `top_k` against the block count is
+    `kerasbert.encoder_modes.check_mode`'s.
     """
     where = " of %s" % checkpoint if checkpoint else ""
     if num_positions is not None and max_length is not None and int(max_length) > int(num_positions):
         raise ArgumentError("max_length", "max_length %d is above the %d positions of the encoder%s"
                             % (max_length, num_positions, where))
-    if num_layers is not None and top_k is not None and int(top_k) > int(num_layers):
-        raise ArgumentError("top_k", "top_k %d is above the %d blocks of the encoder%s" % (top_k, num_layers, where))
 
 
 def _is_int(value):

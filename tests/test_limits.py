@@ -88,12 +88,15 @@ def test_a_bad_flag_names_the_flag_not_the_recipe(tmp_path, capsys):
 
 
 def test_encoder_limits_come_from_the_checkpoint():
-    check_encoder_limits(512, 512, top_k=12, num_layers=12)
+    from kerasbert.encoder_modes import check_mode
+
+    check_encoder_limits(512, 512)
+    assert check_mode("top_k", 12, 12) == ("top_k", 12)
     with pytest.raises(ArgumentError, match="max_length 513 is above the 512 positions of the encoder") as caught:
         check_encoder_limits(513, 512)
     assert caught.value.argument == "max_length"
-    with pytest.raises(ArgumentError, match="top_k 13 is above the 12 blocks") as caught:
-        check_encoder_limits(64, 512, top_k=13, num_layers=12)
+    with pytest.raises(ArgumentError, match=r"0 <= top_k <= 12 \(the blocks\), got 13") as caught:
+        check_mode("top_k", 13, 12)
     assert caught.value.argument == "top_k"
 
 
