@@ -14,6 +14,7 @@ from kerasbert.defaults import DEFAULT_BATCH_SIZE, DEFAULT_MAX_LENGTH
 from kerasbert.errors import ArgumentError
 from kerasbert.model_arguments import check_encoder_limits
 from kerasbert.tasks import output_width, stars_from_outputs
+from kerasbert.title_adaptation import adaptation_from_config
 
 __all__ = ["RatingTask", "as_text_list", "is_raw_text", "raw_texts"]
 
@@ -63,7 +64,7 @@ class RatingTask:
     builder = None  # the road's build_rating_model, as a staticmethod
     preprocessor_class = None  # the road's RatingPreprocessor
 
-    def __init__(self, network, preprocessor, **kwargs):
+    def __init__(self, network, preprocessor, adaptation=None, **kwargs):
         kwargs.setdefault("name", "rating_model")
         super().__init__(**kwargs)
         if not isinstance(preprocessor, self.preprocessor_class):
@@ -79,6 +80,7 @@ class RatingTask:
         check_encoder_limits(preprocessor.max_length, self.max_positions)
         self.network = network
         self.preprocessor = preprocessor
+        self.adaptation = adaptation
         self.built = True  # the network is built; this wrapper has no weights of its own
 
     @classmethod
@@ -106,6 +108,19 @@ class RatingTask:
         preprocessor = cls.preprocessor_class(tokenizer, task=task, max_length=max_length, name="preprocessor")
         network = cls.builder(checkpoint, task=task, **model_arguments)
         return cls(network, preprocessor, name=name or "rating_model")
+
+    @property
+    def adaptation(self):
+        """The title adaptation `predict(..., groups=...)` applies (`kerasbert.title_adaptation`), or None."""
+        return self._adaptation
+
+    @adaptation.setter
+    def adaptation(self, adaptation):
+        adaptation = adaptation_from_config(adaptation)
+        if adaptation is not None and adaptation.task != self.task:
+            raise ArgumentError("adaptation", "a %s adaptation cannot adapt a %s model" % (adaptation.task,
+                                                                                       self.task))
+        self._adaptation = adaptation
 
     @property
     def task(self):
@@ -211,25 +226,41 @@ class RatingTask:
             x, y, batch_size = self._raw_dataset(texts, y, batch_size), None, None
         return super().evaluate(x, y, batch_size=batch_size, **kwargs)
 
-    def predict(self, x, batch_size=None, **kwargs):
-        """`(n, 5)` probabilities or `(n, 1)` scores of raw texts (in their order), or Keras' predict of a dataset."""
+    def predict(self, x, batch_size=None, groups=None, **kwargs):
+        """`(n, 5)` probabilities or `(n, 1)` scores of raw texts (in their order), or Keras' predict of a dataset.
+
+        `groups` (one key per text, e.g. its title) rates each group's texts
+        together: the outputs go through `adapt` (the model's saved title
+        adaptation). Without it every text is rated alone.
+        """
         texts = raw_texts(x, "predict")
         if texts is None:
-            return super().predict(x, batch_size=batch_size, **kwargs)
-        if not texts:
-            return np.zeros((0, output_width(self.task)), np.float32)
-        return self.predict_texts_batched(texts, batch_size or DEFAULT_BATCH_SIZE, **kwargs)
+            outputs = super().predict(x, batch_size=batch_size, **kwargs)
+        elif not texts:
+            outputs = np.zeros((0, output_width(self.task)), np.float32)
+        else:
+            outputs = self.predict_texts_batched(texts, batch_size or DEFAULT_BATCH_SIZE, **kwargs)
+        return outputs if groups is None else self.adapt(outputs, groups)[0]
 
     def predict_stars(self, x, **kwargs):
-        """Integer stars 1-5: argmax + 1, or the score rounded half up and clipped."""
+        """Integer stars 1-5: argmax + 1, or the score rounded half up and clipped (`groups=` as in `predict`)."""
         return stars_from_outputs(self.predict(x, **kwargs), self.task)
+
+    def adapt(self, outputs, groups):
+        """`(adapted outputs, {group: estimate})`: this model's outputs adapted to each group's own star mix
+        (classification: the group's estimated star prior; regression: its offset)."""
+        if self.adaptation is None:
+            raise ArgumentError("groups", "this model has no title adaptation to rate groups with: fit one on "
+                                          "validation titles (kerasbert.training.fit_title_adaptation)")
+        return self.adaptation.adapt(outputs, groups)
 
     # Serialisation -----------------------------------------------------------
 
     def get_config(self):
         serialize = self.kit.keras.saving.serialize_keras_object
         return {"name": self.name, "trainable": self.trainable, "network": serialize(self.network),
-                "preprocessor": serialize(self.preprocessor)}
+                "preprocessor": serialize(self.preprocessor),
+                "adaptation": None if self.adaptation is None else self.adaptation.get_config()}
 
     @classmethod
     def from_config(cls, config, custom_objects=None):

@@ -32,6 +32,7 @@ FLOORS = {
     "model_arguments": 4,
     "compile_rules": 4,
     "builder_rules": 4,
+    "title_adaptation": 4,
     "rating_task": 5,
     "data": 5,
     "layers": 5,

@@ -15,12 +15,15 @@ def predict_command(args):
     source = sys.stdin.buffer if args.input == "-" else args.input
     summary = predict_csv(args.model, source, column=args.column, output_path=args.output,
                           batch_size=args.batch_size, max_length=args.max_length, chunk_rows=args.chunk_rows,
-                          verbose=not args.quiet)
+                          verbose=not args.quiet, group_column=args.group_column)
     if args.quiet:
         return 0
     not_rated = summary["not_rated"]
     print("%s: rated %d row(s); %d row(s) could not be rated%s"
           % (summary["input"], summary["rated"], not_rated, ":" if not_rated else "."))
+    if args.group_column:
+        print("  rated by %s: %d group(s) of 2 or more rows, %d row(s) adapted to their group"
+              % (args.group_column, summary["groups"], summary["adapted_rows"]))
     for line, status in summary["bad_examples"]:
         print("  line %d: %s" % (line, status))
     if not_rated > len(summary["bad_examples"]):
@@ -36,6 +39,9 @@ def add_parser(subparsers):
     predict.add_argument("--column", default=None,
                          help="the text column, case-insensitive (default: the comment column)")
     add_output_argument(predict, "CSV to write (replaced only when complete)")
+    predict.add_argument("--group-column", default=None,
+                         help="rate each value's rows together, adapted to the group's own star mix "
+                              "(e.g. movie); the output keeps the unadapted prediction too")
     predict.add_argument("--batch-size", type=batch_size, default=32)
     predict.add_argument("--max-length", type=max_length, default=None, help="tokens per text (default: the model's)")
     predict.add_argument("--chunk-rows", type=positive_int, default=DEFAULT_CHUNK_ROWS,

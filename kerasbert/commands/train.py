@@ -50,6 +50,8 @@ SWITCHES = (
     ("cache", "train a frozen encoder's (or frozen lower blocks') top from hidden states computed once "
               "and cached on disk (default: on)"),
     ("jit_compile", "compile the training step with XLA"),
+    ("title_adaptation", "choose a title adaptation on validation titles and save it in the model, for "
+                         "predict/evaluate --group-column (default: on)"),
 )
 
 

@@ -25,6 +25,7 @@ from kerasbert.evaluation.plots import (
     plot_rating_histograms,
     plot_tsne,
 )
+from kerasbert.evaluation.title_mix import plot_title_mix, title_mix_table
 from kerasbert.errors import OutputError
 from kerasbert.utils.io import atomic_write_json
 
@@ -171,7 +172,7 @@ def write_evaluation_report(out_dir, *, y_true, y_pred, y_score=None, task, text
                             features=None, layer_weights=None, gamma=None, attention=None,
                             tokens=None, title="豆瓣短评星级预测评估报告", extra=None,
                             n_highlight=20, n_worst=20, seed=0, tsne_max_points=2000,
-                            verbose=True):
+                            adaptation=None, verbose=True):
     """Write metrics.json, figures, CSVs and report.md into `out_dir`.
 
     y_true: (n,) stars 1-5. y_pred: (n,) predicted stars (regression: may be
@@ -181,6 +182,11 @@ def write_evaluation_report(out_dir, *, y_true, y_pred, y_score=None, task, text
     for t-SNE. layer_weights, gamma: ScalarMix softmax weights and scale.
     attention, tokens: per-example 1-D weights over that example's tokens.
     extra: JSON-able dict stored in metrics.json and shown in report.md.
+    adaptation: when y_pred / y_score are title-adapted, a dict with
+    `description`, the outputs before adaptation (`y_pred`, `y_score`), the
+    `groups` (default `movies`), the per-group `estimates` ({movie: star mix or offset}) and the `prior`
+    adapted from: the report then shows both and each title's estimated star
+    mix against its true one (`title_adaptation.csv`, `title_mix.png`).
 
     Everything is built in a temporary folder and moved into `out_dir` only
     when complete (report.md last); other files in `out_dir` are kept.
@@ -205,13 +211,16 @@ def write_evaluation_report(out_dir, *, y_true, y_pred, y_score=None, task, text
         names, chosen, notes = _write_figures(path, y_true, y_pred, score, features, layer_weights, gamma,
                                               attention, tokens, n_highlight, seed, tsne_max_points)
         errors, movie_table = _write_tables(path, names, y_true, y_pred, score, task, texts, movies)
+        adapted = _write_adaptation(path, names, adaptation, y_true, task, movies)
         names.append("metrics.json")
         atomic_write_json(path("metrics.json"),
-                          {**metrics, "title": title, "files": names + [REPORT_NAME], "extra": extra},
+                          {**metrics, "title": title, "files": names + [REPORT_NAME], "extra": extra,
+                           **({"adaptation": {"description": adapted[2], "unadapted": adapted[0]}}
+                              if adapted else {})},
                           default=_json_default)
         names.append(REPORT_NAME)
         markdown = _report_markdown(title, task, metrics, names, errors, movie_table, extra,
-                                    n_worst, len(chosen), gamma, notes)
+                                    n_worst, len(chosen), gamma, notes, adapted)
         with open(path(REPORT_NAME), "w", encoding="utf-8") as handle:
             handle.write(markdown)
         _publish(staging, out_dir, names)
@@ -270,8 +279,42 @@ def _write_tables(path, names, y_true, y_pred, score, task, texts, movies):
     return errors, movie_table
 
 
+def _write_adaptation(path, names, adaptation, y_true, task, movies):
+    """`(metrics before adaptation, per-title table)` and its files, or None without an adaptation."""
+    if adaptation is None:
+        return None
+    _, before_pred, before_score = prepare_predictions(y_true, adaptation["y_pred"], adaptation.get("y_score"), task)
+    before = rating_metrics(y_true, before_pred, before_score, task)
+    groups = adaptation.get("groups", movies)
+    table = title_mix_table(y_true, groups, adaptation["estimates"], task) if groups is not None else None
+    if table is not None and len(table):
+        table.to_csv(path("title_adaptation.csv"), index=False, encoding="utf-8", float_format="%.6g")
+        names.append("title_adaptation.csv")
+        if task == "classification":
+            plot_title_mix(table, path("title_mix.png"), prior=adaptation.get("prior"))
+            names.append("title_mix.png")
+    return before, table, adaptation["description"]
+
+
+def _adaptation_markdown(metrics, adapted, names):
+    before, table, description = adapted
+    lines = ["## 按电影整体校正 (title adaptation)", "", description, "",
+             "| 指标 | 逐条 (alone) | 按电影 (adapted) |", "|---|---|---|"]
+    for key in ("accuracy", "within_one_accuracy", "macro_f1", "mae", "rmse", "quadratic_weighted_kappa"):
+        values = [m.get(key) for m in (before, metrics)]
+        lines.append("| %s | %s |" % (key, " | ".join("n/a" if v is None else f"{v:.4f}" for v in values)))
+    lines.append("")
+    if table is not None and len(table):
+        if "title_mix.png" in names:
+            lines += ["![各电影星级分布估计 (title star mix)](title_mix.png)", ""]
+        shown = [c for c in ("movie", "n", "est_mean", "true_mean", "distance", "offset") if c in table]
+        lines += [_md_table(table[shown].head(TOP_MOVIES)), "",
+                  f"全部 {len(table)} 部电影（估计与真实的各星级比例）：[title_adaptation.csv](title_adaptation.csv)", ""]
+    return lines
+
+
 def _report_markdown(title, task, metrics, names, errors, movie_table, extra, n_worst,
-                     n_highlighted, gamma, notes=()):
+                     n_highlighted, gamma, notes=(), adapted=None):
     def fmt(value):
         return "n/a" if value is None else f"{value:.4f}"
 
@@ -302,6 +345,8 @@ def _report_markdown(title, task, metrics, names, errors, movie_table, extra, n_
     lines += ["", "全部指标见 [metrics.json](metrics.json)；逐条预测见 [predictions.csv](predictions.csv)。", ""]
     if notes:
         lines += ["## 说明 (notes)", ""] + [f"- {note}" for note in notes] + [""]
+    if adapted:
+        lines += _adaptation_markdown(metrics, adapted, names)
 
     figures = [
         ("confusion_matrices.png", "混淆矩阵 (confusion matrices)"),

@@ -95,6 +95,10 @@ class RecipeConfig:
     warmup_ratio: float = 0.1
     layerwise_lr_decay: Optional[float] = None  # e.g. 0.8: each block below the top steps 0.8x smaller
     early_stopping_patience: int = 2
+    # After training, choose a title adaptation on validation titles (calibration and the
+    # EM prior adaptation, or a per-title offset for regression) and save it in the model;
+    # `predict(..., groups=titles)` and `--group-column` apply it (kerasbert.title_adaptation).
+    title_adaptation: bool = True
     backup_every_steps: Optional[int] = None  # None: back up at each epoch end
     # Hardware. The road: "tf-keras" (Keras 2 around Hugging Face TF classes), or Keras 3 around
     # keras-hub backbones on "jax" (the TPU road), "tensorflow" or "torch".

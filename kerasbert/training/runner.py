@@ -19,10 +19,11 @@ import pandas as pd
 from kerasbert.checkpoints import cache_root, trim_checkpoint
 from kerasbert.data.splitting import load_recipe_splits
 from kerasbert.data.title_sampling import balanced_star_weights, title_weights
-from kerasbert.errors import ModelFolderError
+from kerasbert.errors import ArgumentError, ModelFolderError
 from kerasbert.tasks import NUM_STARS
 from kerasbert.training.evaluate import evaluate_frame
 from kerasbert.training.roads import road
+from kerasbert.training.title_adaptation import DEFAULT_CAP, fit_title_adaptation, training_star_prior
 from kerasbert.utils.io import atomic_write_json, check_output_folder
 
 __all__ = ["SPLITS", "load_splits", "prepare_checkpoint", "run_recipe"]
@@ -30,6 +31,7 @@ __all__ = ["SPLITS", "load_splits", "prepare_checkpoint", "run_recipe"]
 logger = logging.getLogger(__name__)
 
 SPLITS = ("train", "validation", "test")
+ADAPTATION_TABLE = "title_adaptation_candidates.csv"  # each candidate's score on validation titles
 SUMMARY_METRICS = ("accuracy", "within_one_accuracy", "macro_f1", "mae", "rmse", "quadratic_weighted_kappa")
 
 
@@ -232,6 +234,24 @@ def _compile(config, model, trainee, train_ds, strategy, on_tpu, run_road):
                                     steps_per_execution=32 if on_tpu else 1, **jit)
 
 
+def _fit_adaptation(config, splits, model, class_weight, batch_size, out_dir):
+    """Choose the title adaptation on the validation titles and set it on `model` (None when they are too few)."""
+    validation, train = splits["validation"], splits["train"]
+    prior = None
+    if config.task == "classification":
+        prior = training_star_prior(train["star"], train["movie"], config.rows_per_title, class_weight)
+    try:
+        table = fit_title_adaptation(model, validation["comment"].tolist(), validation["star"].to_numpy(),
+                                     validation["movie"].astype(str).tolist(), training_prior=prior,
+                                     cap_per_title=config.validation_rows_per_title or DEFAULT_CAP,
+                                     seed=config.seed, batch_size=batch_size)
+    except ArgumentError as error:
+        logger.warning("No title adaptation: %s", error.problem)
+        return None
+    table.to_csv(os.path.join(out_dir, ADAPTATION_TABLE), index=False, float_format="%.6g")
+    return model.adaptation
+
+
 def _log_plan(config, strategy, policy, splits):
     logger.info("Recipe %s: %s, %s encoder, %s, %d replica(s), policy %s -> %s", config.name, config.task,
                 config.mode, config.backend, strategy.num_replicas_in_sync, policy, config.output_dir)
@@ -288,14 +308,17 @@ def run_recipe(config, verbose=True):
     os.makedirs(out_dir, exist_ok=True)
     check_backup(config, out_dir)
     started = time.time()
-    history = trainee.fit(train_ds, validation_data=validation_ds, epochs=config.epochs,
-                          class_weight=_class_weight(config, splits),
+    class_weight = _class_weight(config, splits)
+    history = trainee.fit(train_ds, validation_data=validation_ds, epochs=config.epochs, class_weight=class_weight,
                           callbacks=make_callbacks(config, out_dir, verbose, run_road), verbose=1 if verbose else 0)
     train_seconds = time.time() - started
     forget_backup(out_dir)
     best = os.path.join(out_dir, "checkpoints", run_road.best_weights)
     if run_road.best_weights_saved(best):  # ModelCheckpoint saved a best epoch
         trainee.load_weights(best)
+    adaptation = None
+    if config.title_adaptation:
+        adaptation = _fit_adaptation(config, splits, model, class_weight, batch_size, out_dir)
     models.save_model_folder(model, config.to_dict(), out_dir)
     # Evaluate what was saved, as predict sees it (after training from the cache, the whole model).
     model = models.load_model_folder(out_dir)[0] if trainee is not model else model
@@ -305,9 +328,12 @@ def run_recipe(config, verbose=True):
         extra={"recipe": config.to_dict(), "train_rows": len(splits["train"]),
                "validation_rows": len(splits["validation"]), "test_rows": len(splits["test"]),
                "train_seconds": round(train_seconds, 1), "policy": policy,
-               "replicas": strategy.num_replicas_in_sync},
+               "replicas": strategy.num_replicas_in_sync,
+               "title_adaptation": None if adaptation is None else adaptation.describe()},
+        groups=splits["test"]["movie"].astype(str).tolist() if adaptation is not None else None,
         verbose=verbose,
     )
+    unadapted = metrics.get("adaptation", {}).get("unadapted")
     summary = {
         "recipe": config.name,
         "train_rows": len(splits["train"]),
@@ -315,8 +341,10 @@ def run_recipe(config, verbose=True):
         "epochs_run": len(history.history.get("loss", [])),
         "train_seconds": round(train_seconds, 1),
         "test_metrics": {k: metrics.get(k) for k in SUMMARY_METRICS},
+        "title_adaptation": None if adaptation is None else adaptation.describe(),
         "report": report_path,
         "model_dir": out_dir,
+        **({"test_metrics_rated_alone": {k: unadapted.get(k) for k in SUMMARY_METRICS}} if unadapted else {}),
     }
     atomic_write_json(os.path.join(out_dir, "summary.json"), summary)
     logger.info("Test metrics: %s\nReport: %s", summary["test_metrics"], report_path)

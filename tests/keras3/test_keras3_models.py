@@ -72,7 +72,8 @@ load_splits(config, verbose=False)["test"][["movie", "star", "comment"]].to_csv(
 model, recipe = load_model_folder(sys.argv[2])
 import keras
 print(json.dumps({"backend": keras.backend.backend(), "recipe_backend": recipe["backend"],
-                  "model": type(model).__module__, "accuracy": summary["test_metrics"]["accuracy"]}))
+                  "model": type(model).__module__, "accuracy": summary["test_metrics"]["accuracy"],
+                  "adaptation": None if model.adaptation is None else model.adaptation.get_config()}))
 '''
 
 
@@ -92,12 +93,14 @@ def test_a_recipe_runs_on_jax_and_its_folder_predicts_as_its_report(tmp_path, de
     for name in ("model.keras", "recipe.json", "summary.json", "training_log.csv", "report/report.md",
                  "report/predictions.csv", "report/confusion_matrices.png", "report/layer_weights.png"):
         assert (out / name).is_file(), name
-    # The CLI, in a fresh process, finds the road from the folder and rates the test rows as the report did.
+    # The CLI, in a fresh process, finds the road from the folder and rates the test rows as the report did
+    # (the report rates each test title's rows together, with the adaptation chosen on validation titles).
     import pandas as pd
 
     report = pd.read_csv(out / "report" / "predictions.csv")
+    assert facts["adaptation"] is not None
     cli = run([sys.executable, "-m", "kerasbert", "predict", "--model", str(out), "--input", str(rows),
-               "--output", str(tmp_path / "predicted.csv"), "--quiet"], "jax")
+               "--output", str(tmp_path / "predicted.csv"), "--group-column", "movie", "--quiet"], "jax")
     assert cli.returncode == 0, cli.stderr[-3000:]
     predicted = pd.read_csv(tmp_path / "predicted.csv")
     assert len(predicted) == len(report) == 60
