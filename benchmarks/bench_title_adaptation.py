@@ -13,8 +13,9 @@ titles only:
 - **+ adaptation**: `kerasbert.training.select_adaptation` (calibration and EM shrinkage, or the regression
   offset, by title folds), from the star prior the model was trained under (its recipe's
   `rows_per_title` and `class_weight`; the raw train mix for TF-IDF);
-- **stacking**: `softmax(w log p_model + (1 - w) log p_tfidf)` (scores: `w s_model + (1 - w) s_ridge`), `w` on a
-  grid chosen by capped validation accuracy (RMSE);
+- **stacking**: `kerasbert.char_ngrams.blend_outputs`, `softmax(w log p_model + (1 - w) log p_tfidf)` (scores:
+  `w s_model + (1 - w) s_ridge`), `w` chosen by `kerasbert.training.stacking.choose_stack_weight` (capped validation
+  accuracy, or RMSE);
 
 then every method is scored once on the test titles: every row, capped per title and title mean, with
 title-bootstrap intervals, and paired differences against TF-IDF alone and TF-IDF with the same adaptation.
@@ -32,14 +33,13 @@ import numpy as np
 import pandas as pd
 
 import kerasbert  # noqa: F401  (TF_USE_LEGACY_KERAS first)
-from kerasbert.data.title_sampling import title_weights
+from kerasbert.char_ngrams import CharNgramModel, blend_outputs
 from kerasbert.evaluation.title_scores import paired_difference, title_scores
 from kerasbert.tasks import round_stars
-from kerasbert.title_adaptation import apply_calibration
+from kerasbert.training.stacking import choose_stack_weight
 from kerasbert.training.title_adaptation import select_adaptation, training_star_prior
 from kerasbert.utils.io import atomic_write_json, atomic_write_text
 
-WEIGHTS = np.round(np.arange(0.0, 1.01, 0.1), 2)
 METRICS = ("accuracy", "within_one_accuracy", "macro_f1", "mae", "rmse", "quadratic_weighted_kappa")
 TFIDF = "tfidf"
 
@@ -50,22 +50,13 @@ def read_split(folder, name):
 
 
 def tfidf_outputs(splits):
-    """{validation, test: (probabilities (n, 5), ridge scores (n,))} of char 1-3 TF-IDF fitted on train rows."""
-    from sklearn.feature_extraction.text import TfidfVectorizer
-    from sklearn.linear_model import LogisticRegression, Ridge
-
-    vectorizer = TfidfVectorizer(analyzer="char", ngram_range=(1, 3), min_df=2, sublinear_tf=True)
-    x_train = vectorizer.fit_transform(splits["train"]["comment"])
-    y_train = splits["train"]["star"].to_numpy()
-    classifier = LogisticRegression(max_iter=2000, C=2.0).fit(x_train, y_train)
-    ridge = Ridge(alpha=1.0).fit(x_train, y_train)
-    outputs = {}
-    for name in ("validation", "test"):
-        x = vectorizer.transform(splits[name]["comment"])
-        probabilities = np.zeros((x.shape[0], 5))
-        probabilities[:, classifier.classes_.astype(int) - 1] = classifier.predict_proba(x)
-        outputs[name] = (probabilities, np.clip(ridge.predict(x), 1, 5))
-    return outputs
+    """{validation, test: (probabilities (n, 5), ridge scores (n,))} of the package's character model
+    (`kerasbert.char_ngrams.CharNgramModel`: char 1-3-gram TF-IDF + LR, + ridge), fitted on the train rows."""
+    train = splits["train"]
+    classifier = CharNgramModel.fit(train["comment"], train["star"], "classification")
+    ridge = CharNgramModel.fit(train["comment"], train["star"], "regression")
+    return {name: (classifier.predict(splits[name]["comment"]), ridge.predict(splits[name]["comment"])[:, 0])
+            for name in ("validation", "test")}
 
 
 def model_outputs(label, model_dir, splits, out):
@@ -101,28 +92,6 @@ def model_prior(recipe, train):
         class_weight = balanced_star_weights(train["star"].to_numpy() - 1, train["movie"], recipe.get("rows_per_title"),
                                              num_classes=5)
     return training_star_prior(train["star"], train["movie"], recipe.get("rows_per_title"), class_weight)
-
-
-def blend(a, b, weight, task):
-    if task == "regression":
-        return weight * a + (1 - weight) * b
-    return apply_calibration(np.exp(weight * np.log(np.clip(a, 1e-12, None))
-                                    + (1 - weight) * np.log(np.clip(b, 1e-12, None))))
-
-
-def choose_blend(a, b, validation, task, cap):
-    """The blend weight with the best capped validation accuracy (RMSE), and each weight's score."""
-    weights = title_weights(validation["movie"], cap)
-    stars = validation["star"].to_numpy()
-    scores = {}
-    for weight in WEIGHTS:
-        mixed = blend(a, b, weight, task)
-        if task == "regression":
-            scores[float(weight)] = -float(np.sqrt(np.average((mixed - stars) ** 2, weights=weights)))
-        else:
-            scores[float(weight)] = float(np.average(mixed.argmax(1) + 1 == stars, weights=weights))
-    best = max(scores, key=lambda w: (scores[w], -abs(w - 0.5)))
-    return best, scores
 
 
 def stars_and_score(outputs, task):
@@ -172,10 +141,11 @@ def main(argv=None):
         methods[label] = (task, outputs["test"])
         if label not in (TFIDF, TFIDF + "_ridge"):
             reference = TFIDF if task == "classification" else TFIDF + "_ridge"
-            weight, scores = choose_blend(outputs["validation"], bases[reference][1]["validation"], validation,
-                                          task, args.cap_per_title)
+            weight, scores = choose_stack_weight(outputs["validation"], bases[reference][1]["validation"],
+                                                 validation["star"], validation["movie"], task, args.cap_per_title)
             notes[label + "+stack"] = {"weight_on_model": weight, "validation_by_weight": scores}
-            stacked = {s: blend(outputs[s], bases[reference][1][s], weight, task) for s in ("validation", "test")}
+            stacked = {s: blend_outputs(outputs[s], bases[reference][1][s], weight, task)
+                       for s in ("validation", "test")}
             methods[label + "+stack"] = (task, stacked["test"])
             bases[label + "+stack"] = (task, stacked, prior)
     for label, (task, outputs, prior) in list(bases.items()):

@@ -81,6 +81,7 @@ class RatingTask:
         self.network = network
         self.preprocessor = preprocessor
         self.adaptation = adaptation
+        self.char_model = None  # a kerasbert.char_ngrams.CharNgramModel stacked on the outputs; kept in the folder
         self.built = True  # the network is built; this wrapper has no weights of its own
 
     @classmethod
@@ -245,6 +246,10 @@ class RatingTask:
     def predict_stars(self, x, **kwargs):
         """Integer stars 1-5: argmax + 1, or the score rounded half up and clipped (`groups=` as in `predict`)."""
         return stars_from_outputs(self.predict(x, **kwargs), self.task)
+
+    def with_char_model(self, texts, outputs):
+        """`outputs` (the network's, on `texts`) stacked with the character model's when the model has one."""
+        return outputs if self.char_model is None else self.char_model.stack(texts, outputs)
 
     def adapt(self, outputs, groups):
         """`(adapted outputs, {group: estimate})`: this model's outputs adapted to each group's own star mix

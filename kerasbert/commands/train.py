@@ -52,6 +52,7 @@ SWITCHES = (
     ("jit_compile", "compile the training step with XLA"),
     ("title_adaptation", "choose a title adaptation on validation titles and save it in the model, for "
                          "predict/evaluate --group-column (default: on)"),
+    ("char_model", "stack a character n-gram TF-IDF model with the encoder, weighed on validation titles"),
 )
 
 

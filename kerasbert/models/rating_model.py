@@ -54,4 +54,5 @@ class RatingModel(RatingTask, keras.Model):
     preprocessor_class = RatingPreprocessor
 
     def predict_texts_batched(self, texts, batch_size, **kwargs):
-        return super(RatingTask, self).predict(self._raw_dataset(texts, None, batch_size), **kwargs)
+        outputs = super(RatingTask, self).predict(self._raw_dataset(texts, None, batch_size), **kwargs)
+        return self.with_char_model(texts, outputs)

@@ -9,6 +9,7 @@ the network is wrapped in a `RatingModel` with that tokenizer.
 
 import os
 
+from kerasbert.char_ngrams import load_folder_char_model, save_folder_char_model
 from kerasbert._backend import keras
 from kerasbert.checkpoints import load_tokenizer
 from kerasbert.defaults import DEFAULT_MAX_LENGTH
@@ -31,6 +32,7 @@ def save_model_folder(model, recipe, out_dir):
     with atomic_output_file(os.path.join(out_dir, MODEL_FILE), suffix=".keras") as tmp:
         model.save(tmp)
     atomic_write_json(os.path.join(out_dir, RECIPE_FILE), dict(recipe, backend=TF_KERAS))
+    save_folder_char_model(model.char_model, out_dir)
 
 
 def load_model_folder(model_dir):
@@ -47,9 +49,9 @@ def load_model_folder(model_dir):
         raise ModelFolderError("%s: written by the Keras 3 road (backend %s); load it with "
                                "kerasbert.keras3.models.load_model_folder" % (model_dir, recipe["backend"]))
     loaded = _load_keras_file(model_path)
-    if isinstance(loaded, RatingModel):
-        return loaded, recipe
-    return _wrap_legacy_network(loaded, model_dir, recipe), recipe
+    model = loaded if isinstance(loaded, RatingModel) else _wrap_legacy_network(loaded, model_dir, recipe)
+    model.char_model = load_folder_char_model(model_dir)
+    return model, recipe
 
 
 def _load_keras_file(path):

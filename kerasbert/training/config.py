@@ -99,6 +99,9 @@ class RecipeConfig:
     # EM prior adaptation, or a per-title offset for regression) and save it in the model;
     # `predict(..., groups=titles)` and `--group-column` apply it (kerasbert.title_adaptation).
     title_adaptation: bool = True
+    # After training, fit a char 1-3-gram TF-IDF model on the training rows and stack it with the
+    # encoder, its weight chosen on validation titles (kerasbert.char_ngrams); saved in char_model/.
+    char_model: bool = False
     backup_every_steps: Optional[int] = None  # None: back up at each epoch end
     # Hardware. The road: "tf-keras" (Keras 2 around Hugging Face TF classes), or Keras 3 around
     # keras-hub backbones on "jax" (the TPU road), "tensorflow" or "torch".

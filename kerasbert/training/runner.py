@@ -234,7 +234,19 @@ def _compile(config, model, trainee, train_ds, strategy, on_tpu, run_road):
                                     steps_per_execution=32 if on_tpu else 1, **jit)
 
 
-def _fit_adaptation(config, splits, model, class_weight, batch_size, out_dir):
+def _fit_char_model(config, splits, model, batch_size):
+    """Stack the character model when it wins on validation titles; the validation outputs after stacking."""
+    from kerasbert.training.stacking import fit_char_model
+
+    train, validation = splits["train"], splits["validation"]
+    outputs, _ = fit_char_model(model, train["comment"].tolist(), train["star"].to_numpy(),
+                                validation["comment"].tolist(), validation["star"].to_numpy(),
+                                validation["movie"].astype(str).tolist(),
+                                cap_per_title=config.validation_rows_per_title or DEFAULT_CAP, batch_size=batch_size)
+    return outputs
+
+
+def _fit_adaptation(config, splits, model, class_weight, batch_size, out_dir, outputs=None):
     """Choose the title adaptation on the validation titles and set it on `model` (None when they are too few)."""
     validation, train = splits["validation"], splits["train"]
     prior = None
@@ -244,7 +256,7 @@ def _fit_adaptation(config, splits, model, class_weight, batch_size, out_dir):
         table = fit_title_adaptation(model, validation["comment"].tolist(), validation["star"].to_numpy(),
                                      validation["movie"].astype(str).tolist(), training_prior=prior,
                                      cap_per_title=config.validation_rows_per_title or DEFAULT_CAP,
-                                     seed=config.seed, batch_size=batch_size)
+                                     seed=config.seed, batch_size=batch_size, outputs=outputs)
     except ArgumentError as error:
         logger.warning("No title adaptation: %s", error.problem)
         return None
@@ -316,9 +328,11 @@ def run_recipe(config, verbose=True):
     best = os.path.join(out_dir, "checkpoints", run_road.best_weights)
     if run_road.best_weights_saved(best):  # ModelCheckpoint saved a best epoch
         trainee.load_weights(best)
-    adaptation = None
+    adaptation, validation_outputs = None, None
+    if config.char_model:
+        validation_outputs = _fit_char_model(config, splits, model, batch_size)
     if config.title_adaptation:
-        adaptation = _fit_adaptation(config, splits, model, class_weight, batch_size, out_dir)
+        adaptation = _fit_adaptation(config, splits, model, class_weight, batch_size, out_dir, validation_outputs)
     models.save_model_folder(model, config.to_dict(), out_dir)
     # Evaluate what was saved, as predict sees it (after training from the cache, the whole model).
     model = models.load_model_folder(out_dir)[0] if trainee is not model else model
@@ -329,7 +343,8 @@ def run_recipe(config, verbose=True):
                "validation_rows": len(splits["validation"]), "test_rows": len(splits["test"]),
                "train_seconds": round(train_seconds, 1), "policy": policy,
                "replicas": strategy.num_replicas_in_sync,
-               "title_adaptation": None if adaptation is None else adaptation.describe()},
+               "title_adaptation": None if adaptation is None else adaptation.describe(),
+               "char_model_weight": None if model.char_model is None else model.char_model.weight},
         groups=splits["test"]["movie"].astype(str).tolist() if adaptation is not None else None,
         verbose=verbose,
     )

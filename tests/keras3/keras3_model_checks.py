@@ -95,6 +95,23 @@ def test_fit_on_raw_texts_then_save_and_load_predicts_the_same(task, tmp_path):
     np.testing.assert_array_equal(loaded.predict_stars(TEXTS), model.predict_stars(TEXTS))
 
 
+@pytest.mark.parametrize("task", ["classification", "regression"])
+def test_the_title_adaptation_is_saved_inside_the_keras_file_and_rates_groups(task, tmp_path):
+    from kerasbert.title_adaptation import OffsetAdaptation, PriorAdaptation
+
+    model = tiny_model(task)
+    adaptation = (PriorAdaptation([0.3, 0.1, 0.2, 0.2, 0.2], temperature=0.8, strength=4.0)
+                  if task == "classification" else OffsetAdaptation(3.0, gain=1.0, strength=2.0))
+    model.adaptation = adaptation
+    groups = ["a", "b"] * 9
+    path = str(tmp_path / "rater.keras")
+    model.save(path)
+    loaded = keras.saving.load_model(path, safe_mode=True)
+    assert loaded.adaptation.get_config() == adaptation.get_config()
+    expected = adaptation.adapt(model.predict(TEXTS), groups)[0]
+    np.testing.assert_allclose(loaded.predict(TEXTS, groups=groups), expected, rtol=1e-5, atol=1e-5)
+
+
 def test_model_folder_round_trip_and_report_outputs(tmp_path):
     model = tiny_model(layers="scalar_mix", pooling="self_attentive")
     save_model_folder(model, {"task": "classification", "max_length": 8}, str(tmp_path))

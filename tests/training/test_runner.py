@@ -327,3 +327,31 @@ def test_validation_metrics_weigh_each_title_at_most_n_rows(tiny_chinese_checkpo
     cross_entropy = -np.log(probabilities[np.arange(len(predicted)), validation["star"].to_numpy() - 1])
     assert log["val_loss"].iloc[-1] == pytest.approx(np.average(cross_entropy, weights=weights), rel=1e-4)
     assert accuracy_score(validation["star"], predicted) != pytest.approx(expected, abs=1e-5)
+
+
+def test_a_stacked_char_model_and_the_title_adaptation_reach_the_folder_and_its_report(
+        tiny_chinese_checkpoint, demo_sample_csv, tmp_path):
+    out = tmp_path / "run"
+    config = small_recipe("douban_classify_frozen", tiny_chinese_checkpoint, demo_sample_csv, out, char_model=True,
+                          split="by-movie", max_examples=400, max_eval_examples=200, epochs=1)
+    summary = run_recipe(config)
+    metrics = json.loads((out / "report" / "metrics.json").read_text())
+    weight = metrics["extra"]["char_model_weight"]
+    assert weight is not None and 0 <= weight < 1  # character n-grams beat an encoder of random weights
+    model, _ = load_model_folder(str(out))
+    assert (out / "char_model").is_dir() == (weight is not None)
+    test = runner_module.load_splits(config)["test"]
+    texts = test["comment"].tolist()
+    if weight is not None:  # the folder's predictions are the network's blended with the character model's
+        stacked = tf_keras_models.predict_scores(model, texts)
+        char_model, model.char_model = model.char_model, None
+        network = tf_keras_models.predict_scores(model, texts)
+        model.char_model = char_model
+        expected = network ** weight * char_model.predict(texts) ** (1 - weight)
+        np.testing.assert_allclose(stacked, expected / expected.sum(axis=1, keepdims=True), rtol=1e-4, atol=1e-6)
+    # The report rated each test title as a whole: predict(groups=) on the loaded folder gives the same.
+    report = pd.read_csv(out / "report" / "predictions.csv")
+    groups = test["movie"].tolist() if model.adaptation is not None else None
+    np.testing.assert_allclose(report[["p%d" % s for s in range(1, 6)]].to_numpy(),
+                               model.predict(texts, groups=groups, verbose=0), atol=2e-5)
+    assert summary["test_metrics"]["accuracy"] == pytest.approx(metrics["accuracy"])

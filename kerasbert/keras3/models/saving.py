@@ -8,6 +8,7 @@ import os
 
 import keras
 
+from kerasbert.char_ngrams import load_folder_char_model, save_folder_char_model
 from kerasbert.errors import ModelFolderError
 from kerasbert.keras3.models.rating_model import RatingModel
 from kerasbert.model_folder import MODEL_FILE, RECIPE_FILE, TF_KERAS, first_line, is_model_folder, model_folder_paths
@@ -24,6 +25,7 @@ def save_model_folder(model, recipe, out_dir):
     with atomic_output_file(os.path.join(out_dir, MODEL_FILE), suffix=".keras") as tmp:
         model.save(tmp)
     atomic_write_json(os.path.join(out_dir, RECIPE_FILE), dict(recipe, backend=keras.backend.backend()))
+    save_folder_char_model(model.char_model, out_dir)
 
 
 def load_model_folder(model_dir):
@@ -49,4 +51,5 @@ def load_model_folder(model_dir):
         raise ModelFolderError("%s: corrupt or not a Keras model file (%s)" % (model_path, first_line(error))) from None
     if not isinstance(model, RatingModel):
         raise ModelFolderError("%s: holds a %s, not a kerasbert RatingModel" % (model_path, type(model).__name__))
+    model.char_model = load_folder_char_model(model_dir)
     return model, recipe
