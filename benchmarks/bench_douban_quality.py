@@ -25,6 +25,11 @@ rows (`--methods`, comma-separated):
   `kerasbert.training.run_recipe`; `--recipe-overrides JSON` is applied as
   `load_recipe(name, **overrides)`.
 
+A recipe's predictions are read from its report, which rates each scored title as a whole when the
+recipe has `title_adaptation` on and stacks the character model when it has `char_model` on (the shipped
+recipes do both); `--recipe-overrides '{"title_adaptation": false, "char_model": false}'` scores the
+encoder alone. `bench_title_adaptation.py` has the ablation of the two.
+
 `--full` uses every row of the split; otherwise `--train-rows`,
 `--validation-rows` and `--test-rows` sample rows. Validation titles serve only
 to pick epochs (the recipes' early stopping) and, with `--score-on validation`,

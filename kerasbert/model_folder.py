@@ -12,12 +12,15 @@ import os
 
 from kerasbert.errors import ModelFolderError
 from kerasbert.tasks import TASKS
+from kerasbert.utils.io import atomic_write_json
 
-__all__ = ["BACKENDS", "KERAS3_BACKENDS", "MODEL_FILE", "RECIPE_FILE", "TF_KERAS", "check_backend", "first_line",
-           "folder_backend", "is_model_folder", "model_folder_paths"]
+__all__ = ["BACKENDS", "KERAS3_BACKENDS", "MEMBERS_FILE", "MODEL_FILE", "RECIPE_FILE", "TF_KERAS", "check_backend",
+           "first_line", "folder_backend", "is_model_folder", "member_folders", "model_folder_paths",
+           "write_member_folders"]
 
 MODEL_FILE = "model.keras"
 RECIPE_FILE = "recipe.json"
+MEMBERS_FILE = "members.json"  # a seed ensemble's other members: model folders inside this one
 TF_KERAS = "tf-keras"  # Keras 2 (tf_keras) around Hugging Face TF classes
 KERAS3_BACKENDS = ("jax", "tensorflow", "torch")  # Keras 3 around keras-hub backbones
 BACKENDS = (TF_KERAS,) + KERAS3_BACKENDS
@@ -74,3 +77,42 @@ def first_line(error):
     """The first line of an exception's message (its type's name when empty)."""
     text = str(error).strip()
     return text.splitlines()[0] if text else type(error).__name__
+
+
+def write_member_folders(model_dir, members):
+    """Note the folders of a seed ensemble's other members (each inside `model_dir`), or remove the note.
+
+    `members` are `RatingModel`s loaded from model folders (their `folder`).
+    """
+    path = os.path.join(os.fspath(model_dir), MEMBERS_FILE)
+    if not members:
+        if os.path.isfile(path):
+            os.remove(path)
+        return
+    root = os.path.realpath(model_dir)
+    names = []
+    for member in members:
+        folder = os.path.realpath(getattr(member, "folder", None) or "")
+        if not getattr(member, "folder", None) or os.path.commonpath([root, folder]) != root or folder == root:
+            raise ModelFolderError("%s: an ensemble member must be a model folder inside it, got %r"
+                                   % (model_dir, getattr(member, "folder", None)))
+        names.append(os.path.relpath(folder, root))
+    atomic_write_json(path, {"members": names})
+
+
+def member_folders(model_dir):
+    """The member folders `write_member_folders` noted (none without the note); a `ModelFolderError` when one
+    is missing."""
+    path = os.path.join(os.fspath(model_dir), MEMBERS_FILE)
+    if not os.path.isfile(path):
+        return []
+    try:
+        with open(path, encoding="utf-8") as handle:
+            names = json.load(handle)["members"]
+    except (ValueError, KeyError, TypeError) as error:
+        raise ModelFolderError("%s: not a list of member folders (%s)" % (path, error)) from None
+    folders = [os.path.join(os.fspath(model_dir), name) for name in names]
+    missing = [name for name, folder in zip(names, folders) if not is_model_folder(folder)]
+    if missing:
+        raise ModelFolderError("%s: member folder %s is missing or incomplete" % (path, missing[0]))
+    return folders

@@ -82,6 +82,7 @@ class RatingTask:
         self.preprocessor = preprocessor
         self.adaptation = adaptation
         self.char_model = None  # a kerasbert.char_ngrams.CharNgramModel stacked on the outputs; kept in the folder
+        self.members = []  # the seed ensemble's other RatingModels, averaged in; kept in the folder
         self.built = True  # the network is built; this wrapper has no weights of its own
 
     @classmethod
@@ -247,8 +248,12 @@ class RatingTask:
         """Integer stars 1-5: argmax + 1, or the score rounded half up and clipped (`groups=` as in `predict`)."""
         return stars_from_outputs(self.predict(x, **kwargs), self.task)
 
-    def with_char_model(self, texts, outputs):
-        """`outputs` (the network's, on `texts`) stacked with the character model's when the model has one."""
+    def combined_outputs(self, texts, outputs):
+        """`outputs` (the network's, on `texts`) averaged with the seed ensemble's other members and stacked
+        with the character model, when the model has them (both live in its folder, not in `model.keras`)."""
+        if self.members:
+            others = [member.predict_texts_batched(texts, DEFAULT_BATCH_SIZE, verbose=0) for member in self.members]
+            outputs = np.mean([np.asarray(outputs, np.float32)] + others, axis=0).astype(np.float32)
         return outputs if self.char_model is None else self.char_model.stack(texts, outputs)
 
     def adapt(self, outputs, groups):

@@ -40,6 +40,8 @@ TRAIN_FLAGS = (
     ("--mixed-precision", "mixed_precision", str, "auto, float32, mixed_float16 or mixed_bfloat16"),
     (("--output-dir", "--output", "--out"), "output_dir", str, "the run folder (default: runs/RECIPE)"),
     ("--seed", "seed", int, None),
+    ("--seeds", "seeds", int, "a seed ensemble: train this many models (seeds SEED, SEED+1, ...) and average "
+                              "their probabilities; each costs a whole training"),
 )
 
 PATH_FIELDS = {"data": input_or_folder_path, "output_dir": output_path, "checkpoint": checkpoint_or_folder}

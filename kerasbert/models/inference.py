@@ -83,7 +83,7 @@ def predict_scores(model, texts, batch_size=DEFAULT_BATCH_SIZE, max_length=None)
     if not texts:
         return np.zeros((0, output_width(model.task)), np.float32)
     rows, max_length = _encode(model, texts, max_length)
-    return model.with_char_model(texts, predict_rows(model.network, rows, pad_id(model.tokenizer), batch_size,
+    return model.combined_outputs(texts, predict_rows(model.network, rows, pad_id(model.tokenizer), batch_size,
                                                      max_length))
 
 
@@ -106,7 +106,7 @@ def predict_texts(model, texts, batch_size=DEFAULT_BATCH_SIZE, max_length=None, 
         analysis = _ANALYSIS_MODELS[model.network] = rating_analysis_model(model)
     outputs = predict_rows(analysis, rows, pad_id(model.tokenizer), batch_size, max_length,
                            fixed_length, per_token=("attention",))
-    stacked = model.with_char_model(texts, outputs["stars"])
+    stacked = model.combined_outputs(texts, outputs["stars"])
     return {
         "stars": stars_from_outputs(stacked, model.task),
         "score": scores_from_outputs(stacked, model.task),

@@ -55,4 +55,4 @@ class RatingModel(RatingTask, keras.Model):
 
     def predict_texts_batched(self, texts, batch_size, **kwargs):
         outputs = super(RatingTask, self).predict(self._raw_dataset(texts, None, batch_size), **kwargs)
-        return self.with_char_model(texts, outputs)
+        return self.combined_outputs(texts, outputs)

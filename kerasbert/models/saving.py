@@ -14,7 +14,8 @@ from kerasbert._backend import keras
 from kerasbert.checkpoints import load_tokenizer
 from kerasbert.defaults import DEFAULT_MAX_LENGTH
 from kerasbert.errors import ModelFolderError
-from kerasbert.model_folder import MODEL_FILE, RECIPE_FILE, TF_KERAS, first_line, is_model_folder, model_folder_paths
+from kerasbert.model_folder import (MODEL_FILE, RECIPE_FILE, TF_KERAS, first_line, is_model_folder, member_folders,
+                                    model_folder_paths, write_member_folders)
 from kerasbert.models.preprocessor import RatingPreprocessor
 from kerasbert.models.rating_model import RatingModel
 from kerasbert.utils.io import atomic_output_file, atomic_write_json
@@ -33,6 +34,7 @@ def save_model_folder(model, recipe, out_dir):
         model.save(tmp)
     atomic_write_json(os.path.join(out_dir, RECIPE_FILE), dict(recipe, backend=TF_KERAS))
     save_folder_char_model(model.char_model, out_dir)
+    write_member_folders(out_dir, model.members)
 
 
 def load_model_folder(model_dir):
@@ -51,6 +53,8 @@ def load_model_folder(model_dir):
     loaded = _load_keras_file(model_path)
     model = loaded if isinstance(loaded, RatingModel) else _wrap_legacy_network(loaded, model_dir, recipe)
     model.char_model = load_folder_char_model(model_dir)
+    model.members = [load_model_folder(folder)[0] for folder in member_folders(model_dir)]
+    model.folder = model_dir
     return model, recipe
 
 

@@ -42,6 +42,7 @@ RECIPE_LIMITS = {
     "strategy": choice(*STRATEGIES),
     "mixed_precision": choice(*PRECISIONS),
     "seed": integer(0, 2 ** 32 - 1),
+    "seeds": integer(1, 20),
 }
 
 # Where `recipe_path` looks for a recipe by name, in order: ./recipes, the
@@ -102,6 +103,9 @@ class RecipeConfig:
     # After training, fit a char 1-3-gram TF-IDF model on the training rows and stack it with the
     # encoder, its weight chosen on validation titles (kerasbert.char_ngrams); saved in char_model/.
     char_model: bool = False
+    # A seed ensemble: train this many models (seeds seed, seed + 1, ...; the others in members/)
+    # and average their probabilities (or scores); each member costs a whole training.
+    seeds: int = 1
     backup_every_steps: Optional[int] = None  # None: back up at each epoch end
     # Hardware. The road: "tf-keras" (Keras 2 around Hugging Face TF classes), or Keras 3 around
     # keras-hub backbones on "jax" (the TPU road), "tensorflow" or "torch".

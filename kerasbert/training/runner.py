@@ -234,6 +234,22 @@ def _compile(config, model, trainee, train_ds, strategy, on_tpu, run_road):
                                     steps_per_execution=32 if on_tpu else 1, **jit)
 
 
+MEMBERS_DIR = "members"
+
+
+def _train_members(config, verbose, models):
+    """The seed ensemble's other members: this recipe with seeds seed + 1, ..., each trained into members/."""
+    members = []
+    for seed in range(config.seed + 1, config.seed + config.seeds):
+        folder = os.path.join(config.output_dir, MEMBERS_DIR, "seed_%d" % seed)
+        logger.info("Seed ensemble: member %d of %d (seed %d) -> %s", seed - config.seed + 1, config.seeds, seed,
+                    folder)
+        run_recipe(config.replace(seed=seed, seeds=1, output_dir=folder, title_adaptation=False, char_model=False,
+                                  name="%s_seed_%d" % (config.name, seed)), verbose=verbose)
+        members.append(models.load_model_folder(folder)[0])
+    return members
+
+
 def _fit_char_model(config, splits, model, batch_size):
     """Stack the character model when it wins on validation titles; the validation outputs after stacking."""
     from kerasbert.training.stacking import fit_char_model
@@ -329,6 +345,8 @@ def run_recipe(config, verbose=True):
     if run_road.best_weights_saved(best):  # ModelCheckpoint saved a best epoch
         trainee.load_weights(best)
     adaptation, validation_outputs = None, None
+    if config.seeds > 1:
+        model.members = _train_members(config, verbose, models)
     if config.char_model:
         validation_outputs = _fit_char_model(config, splits, model, batch_size)
     if config.title_adaptation:
@@ -344,7 +362,8 @@ def run_recipe(config, verbose=True):
                "train_seconds": round(train_seconds, 1), "policy": policy,
                "replicas": strategy.num_replicas_in_sync,
                "title_adaptation": None if adaptation is None else adaptation.describe(),
-               "char_model_weight": None if model.char_model is None else model.char_model.weight},
+               "char_model_weight": None if model.char_model is None else model.char_model.weight,
+               "seeds": config.seeds},
         groups=splits["test"]["movie"].astype(str).tolist() if adaptation is not None else None,
         verbose=verbose,
     )

@@ -260,3 +260,28 @@ def test_a_hub_id_maps_to_keras_hubs_hf_handle_and_its_tokenizer_json(tmp_path, 
 
     with pytest.raises(CheckpointError, match="cannot download its tokenizer.json .offline"):
         resolve_json_tokenizer("someone/tiny-bert")
+
+
+def test_a_stacked_char_model_lives_in_the_folder_and_blends_every_prediction(tmp_path):
+    from kerasbert.char_ngrams import CharNgramModel, blend_outputs
+
+    model = tiny_model()
+    network_scores = model.predict(TEXTS)
+    model.char_model = CharNgramModel.fit(TEXTS, STARS, "classification", weight=0.4)
+    save_model_folder(model, {"task": "classification", "max_length": 8}, str(tmp_path))
+    loaded, _ = load_model_folder(str(tmp_path))
+    expected = blend_outputs(network_scores, model.char_model.predict(TEXTS), 0.4, "classification")
+    np.testing.assert_allclose(loaded.predict(TEXTS), expected, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(predict_texts(loaded, TEXTS)["score"], expected, rtol=1e-5, atol=1e-6)
+
+
+def test_a_seed_ensemble_folder_averages_its_members(tmp_path):
+    first, second = tiny_model(), tiny_model()
+    save_model_folder(second, {"task": "classification", "max_length": 8}, str(tmp_path / "members" / "seed_1"))
+    first.members = [load_model_folder(str(tmp_path / "members" / "seed_1"))[0]]
+    save_model_folder(first, {"task": "classification", "max_length": 8}, str(tmp_path))
+    loaded, _ = load_model_folder(str(tmp_path))
+    assert len(loaded.members) == 1
+    first.members = []
+    expected = (first.predict(TEXTS) + second.predict(TEXTS)) / 2
+    np.testing.assert_allclose(loaded.predict(TEXTS), expected, rtol=1e-5, atol=1e-6)

@@ -355,3 +355,27 @@ def test_a_stacked_char_model_and_the_title_adaptation_reach_the_folder_and_its_
     np.testing.assert_allclose(report[["p%d" % s for s in range(1, 6)]].to_numpy(),
                                model.predict(texts, groups=groups, verbose=0), atol=2e-5)
     assert summary["test_metrics"]["accuracy"] == pytest.approx(metrics["accuracy"])
+
+
+def test_a_seed_ensemble_trains_its_members_and_averages_them(tiny_chinese_checkpoint, demo_sample_csv, tmp_path):
+    out = tmp_path / "run"
+    config = small_recipe("douban_classify_frozen", tiny_chinese_checkpoint, demo_sample_csv, out, seeds=2,
+                          char_model=False, title_adaptation=False, epochs=1, max_examples=64,
+                          max_eval_examples=24)
+    run_recipe(config)
+    assert json.loads((out / "members.json").read_text()) == {"members": ["members/seed_1"]}
+    model, _ = load_model_folder(str(out))
+    member = load_model_folder(str(out / "members" / "seed_1"))[0]
+    assert len(model.members) == 1 and load_model_folder(str(out / "members" / "seed_1"))[1]["seed"] == 1
+    texts = runner_module.load_splits(config)["test"]["comment"].tolist()
+    ensemble = tf_keras_models.predict_scores(model, texts)
+    model.members = []
+    alone = tf_keras_models.predict_scores(model, texts)
+    other = tf_keras_models.predict_scores(member, texts)
+    assert not np.allclose(alone, other, atol=1e-3)  # another seed, another model
+    np.testing.assert_allclose(ensemble, (alone + other) / 2, rtol=1e-5, atol=1e-6)
+    report = pd.read_csv(out / "report" / "predictions.csv")
+    np.testing.assert_allclose(report[["p%d" % s for s in range(1, 6)]].to_numpy(), ensemble, atol=2e-5)
+    # re-saved without members, the folder forgets them
+    tf_keras_models.save_model_folder(model, {"task": "classification", "max_length": 32}, str(out))
+    assert not (out / "members.json").exists() and load_model_folder(str(out))[0].members == []

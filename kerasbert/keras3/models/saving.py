@@ -11,7 +11,8 @@ import keras
 from kerasbert.char_ngrams import load_folder_char_model, save_folder_char_model
 from kerasbert.errors import ModelFolderError
 from kerasbert.keras3.models.rating_model import RatingModel
-from kerasbert.model_folder import MODEL_FILE, RECIPE_FILE, TF_KERAS, first_line, is_model_folder, model_folder_paths
+from kerasbert.model_folder import (MODEL_FILE, RECIPE_FILE, TF_KERAS, first_line, is_model_folder, member_folders,
+                                    model_folder_paths, write_member_folders)
 from kerasbert.utils.io import atomic_output_file, atomic_write_json
 
 __all__ = ["MODEL_FILE", "RECIPE_FILE", "is_model_folder", "load_model_folder", "save_model_folder"]
@@ -26,6 +27,7 @@ def save_model_folder(model, recipe, out_dir):
         model.save(tmp)
     atomic_write_json(os.path.join(out_dir, RECIPE_FILE), dict(recipe, backend=keras.backend.backend()))
     save_folder_char_model(model.char_model, out_dir)
+    write_member_folders(out_dir, model.members)
 
 
 def load_model_folder(model_dir):
@@ -52,4 +54,6 @@ def load_model_folder(model_dir):
     if not isinstance(model, RatingModel):
         raise ModelFolderError("%s: holds a %s, not a kerasbert RatingModel" % (model_path, type(model).__name__))
     model.char_model = load_folder_char_model(model_dir)
+    model.members = [load_model_folder(folder)[0] for folder in member_folders(model_dir)]
+    model.folder = model_dir
     return model, recipe
