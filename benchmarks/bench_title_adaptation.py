@@ -68,6 +68,7 @@ def model_outputs(label, model_dir, splits, out):
     from kerasbert.training import load_model_folder, predict_texts
 
     model, recipe = load_model_folder(model_dir)
+    model.char_model, model.members = None, []  # the network alone: stacking and ensembles are made here
     outputs, started = {}, time.time()
     for name in ("validation", "test"):
         print("%s: predicting %d %s rows" % (label, len(splits[name]), name), flush=True)
@@ -155,7 +156,7 @@ def main(argv=None):
         methods[label + "+adapt"] = (task, adaptation.adapt(outputs["test"], test["movie"].tolist())[0])
         notes[label + "+adapt"] = {"chosen": adaptation.describe(), "config": adaptation.get_config(),
                                    "validation_best": table.iloc[0].to_dict(),
-                                   "validation_alone": table.iloc[-1].to_dict() if task == "regression" else
+                                   "validation_alone": table[table["gain"] == 0].iloc[0].to_dict() if task == "regression" else
                                    table[table["strength"].isna() & (table["calibration"] == "none")]
                                    .iloc[0].to_dict()}
         if task == "classification":  # the expected star as a regressor, adapted and not

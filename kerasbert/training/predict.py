@@ -26,6 +26,7 @@ A row without a group value, or alone in its group, is rated alone.
 """
 
 import collections
+import contextlib
 import csv
 import os
 import tempfile
@@ -131,9 +132,9 @@ def predict_csv(model_dir, input_path, column=None, output_path=None, batch_size
                                                                                             group_column))
         columns = _prediction_columns(model.task)
         grouped = _GroupedOutputs(model.task) if group_index is not None else None
-        with atomic_output_file(output_path, suffix=".csv") as tmp:
-            spool = tempfile.TemporaryFile("w+", encoding="utf-8", newline="",
-                                           dir=os.path.dirname(os.path.abspath(tmp))) if grouped else None
+        with atomic_output_file(output_path, suffix=".csv") as tmp, contextlib.ExitStack() as stack:
+            spool = stack.enter_context(tempfile.TemporaryFile(  # rows wait here for their group's prediction
+                "w+", encoding="utf-8", newline="", dir=os.path.dirname(os.path.abspath(tmp)))) if grouped else None
             with open(tmp, "w", encoding="utf-8", newline="") as handle:
                 writer = csv.writer(spool if grouped else handle)
                 if not grouped:
@@ -157,7 +158,6 @@ def predict_csv(model_dir, input_path, column=None, output_path=None, batch_size
                     bar.update(len(chunk))
                 if grouped:
                     groups_summary = grouped.write(model, spool, handle, table.header)
-                    spool.close()
     rated = statuses.get(STATUS_OK, 0)
     summary = {"input": table.path, "output": os.fspath(output_path), "rows": rows, "rated": rated,
                "not_rated": rows - rated, "statuses": dict(statuses), "bad_examples": bad_examples}
