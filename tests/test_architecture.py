@@ -33,6 +33,7 @@ FLOORS = {
     "compile_rules": 4,
     "builder_rules": 4,
     "title_adaptation": 4,
+    "char_ngrams": 4,
     "rating_task": 5,
     "data": 5,
     "layers": 5,

@@ -173,5 +173,7 @@ def test_bad_groups_are_refused():
         group_codes("movie", 5)
     with pytest.raises(ArgumentError, match="at least 2 titles"):
         select_adaptation("classification", np.full((3, 5), 0.2), [1, 2, 3], ["a", "a", "a"])
+    with pytest.raises(ArgumentError, match="at least 2 titles with 2 or more rows, got 1"):  # singletons rate alone
+        select_adaptation("classification", np.full((5, 5), 0.2), [1, 2, 3, 4, 5], ["a", "a", "b", "c", "d"])
     codes, names, sizes = group_codes(np.array([3, 3, -1, 7]), 4)
     assert codes.tolist() == [0, 0, -1, -1] and names == [3, 7] and sizes.tolist() == [2, 1]

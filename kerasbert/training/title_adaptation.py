@@ -156,13 +156,14 @@ def select_adaptation(task, outputs, stars, groups, training_prior=None, cap_per
     outputs = np.asarray(outputs, np.float64)
     stars = np.asarray(stars).astype(int).ravel()
     codes, names, _ = group_codes(groups, len(stars))
-    if len(names) < 2:
-        raise ArgumentError("groups", "title adaptation is chosen by title folds: it needs at least 2 titles with "
-                                      "2 or more rows, got %d" % len(names))
-    folds = min(folds, len(names))
     keys = np.asarray([names[c] if c >= 0 else "" for c in codes], dtype=object)
+    codes, n_groups = _local_codes(codes)  # titles of 2 or more rows only: the others are rated alone
+    if n_groups < 2:
+        raise ArgumentError("groups", "title adaptation is chosen by title folds: it needs at least 2 titles with "
+                                      "2 or more rows, got %d" % n_groups)
+    folds = min(folds, n_groups)
     weights = title_weights(keys.astype(str), cap_per_title).astype(np.float64)
-    fold = _folds(codes, len(names), folds, seed)
+    fold = _folds(codes, n_groups, folds, seed)
     total_weight = weights[fold >= 0].sum()
     if check_task(task) == "classification":
         prior = star_prior(stars, weights) if training_prior is None else np.asarray(training_prior, np.float64)
@@ -184,7 +185,7 @@ def select_adaptation(task, outputs, stars, groups, training_prior=None, cap_per
         best = table.iloc[0]
         center = float(np.average(outputs.reshape(-1), weights=weights))
         adaptation = OffsetAdaptation(center, float(best["gain"]), float(best["strength"]))
-    logger.info("Title adaptation chosen on %d validation titles (%d folds): %s", len(names), folds,
+    logger.info("Title adaptation chosen on %d validation titles (%d folds): %s", n_groups, folds,
                 adaptation.describe())
     return adaptation, table.reset_index(drop=True)
 

@@ -37,7 +37,8 @@ def spy_on_fit(monkeypatch):
 def small_recipe(name, checkpoint, data, out_dir, **overrides):
     values = dict(checkpoint=checkpoint, data=str(data), output_dir=str(out_dir), trim_vocabulary=False,
                   max_examples=160, max_eval_examples=48, epochs=2, batch_size=16, max_length=32,
-                  attention_units=16, num_hops=4, strategy="default", mixed_precision="float32")
+                  attention_units=16, num_hops=4, strategy="default", mixed_precision="float32",
+                  char_model=False)  # the character model has its own test below
     values.update(overrides)
     recipe = load_recipe(name)
     if recipe.mode == "top_k" and values.get("top_k") is None and os.path.isdir(str(checkpoint)):
